@@ -1,0 +1,268 @@
+"""The schema as SQLAlchemy 2.x typed ORM classes. Only Alembic migrations create it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+RELATIONS = ("supports", "refutes", "qualifies")
+STATUSES = ("unverified", "supported", "refuted", "contested")
+ACTOR_KINDS = ("organization", "person", "product")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+IntPK = Annotated[int, mapped_column(primary_key=True)]
+Timestamp = Annotated[dt.datetime, mapped_column(DateTime, default=utcnow)]
+# Dates as the user gave them (YYYY, YYYY-MM or YYYY-MM-DD); spans live beside them.
+PartialDateText = Annotated[str | None, mapped_column(String(10))]
+
+
+class Source(Base):
+    """A citable work: an article, a report, a broadcast, a paper."""
+
+    __tablename__ = "source"
+
+    id: Mapped[IntPK]
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    type: Mapped[str] = mapped_column(String(40), default="article")
+    title: Mapped[str] = mapped_column(Text)
+    container: Mapped[str | None] = mapped_column(Text)
+    publisher: Mapped[str | None] = mapped_column(Text)
+    issued: Mapped[PartialDateText]
+    url: Mapped[str | None] = mapped_column(Text)
+    url_normalized: Mapped[str | None] = mapped_column(Text, unique=True)
+    doi: Mapped[str | None] = mapped_column(String(255), unique=True)
+    accessed: Mapped[PartialDateText]
+    archived_url: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(35))
+    note: Mapped[str | None] = mapped_column(Text)
+    reports_on_id: Mapped[int | None] = mapped_column(
+        ForeignKey("source.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp]
+
+    authors: Mapped[list[SourceAuthor]] = relationship(
+        order_by="SourceAuthor.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+    reports_on: Mapped[Source | None] = relationship(remote_side=[id])
+
+
+class SourceAuthor(Base):
+    """One author in order; `literal` marks an organisation ("{NPR}"), never split into names."""
+
+    __tablename__ = "source_author"
+
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("source.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    family: Mapped[str | None] = mapped_column(Text)
+    given: Mapped[str | None] = mapped_column(Text)
+    literal: Mapped[bool] = mapped_column(default=False)
+
+
+class Country(Base):
+    __tablename__ = "country"
+
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+
+
+class Region(Base):
+    """A named set of countries: "Global South", "Southeast Asia", "Africa"."""
+
+    __tablename__ = "region"
+
+    id: Mapped[IntPK]
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    countries: Mapped[list[Country]] = relationship(
+        secondary="region_country", order_by="Country.code", lazy="selectin"
+    )
+
+
+class RegionCountry(Base):
+    __tablename__ = "region_country"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    region_id: Mapped[int] = mapped_column(
+        ForeignKey("region.id", ondelete="CASCADE"), primary_key=True
+    )
+    country_code: Mapped[str] = mapped_column(ForeignKey("country.code"), primary_key=True)
+
+
+class Theme(Base):
+    """A slash path: `hardware/chips` lies under `hardware`."""
+
+    __tablename__ = "theme"
+
+    id: Mapped[IntPK]
+    path: Mapped[str] = mapped_column(String(400), unique=True)
+
+
+class Actor(Base):
+    """An organisation, person or product a claim is about."""
+
+    __tablename__ = "actor"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IS NULL OR kind IN ('organization', 'person', 'product')", name="kind"
+        ),
+    )
+
+    id: Mapped[IntPK]
+    name: Mapped[str] = mapped_column(String(400), unique=True)
+    kind: Mapped[str | None] = mapped_column(String(20))
+
+
+class Claim(Base):
+    """One assertion made by one source, with the quote it rests on."""
+
+    __tablename__ = "claim"
+    __table_args__ = (
+        CheckConstraint("length(text) > 0", name="text_not_empty"),
+        Index("ix_claim_date_start", "date_start", "id"),
+        Index("ix_claim_source_id", "source_id", "date_start"),
+    )
+
+    id: Mapped[IntPK]
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="RESTRICT"))
+    text: Mapped[str] = mapped_column(Text)
+    quote: Mapped[str | None] = mapped_column(Text)
+    locator: Mapped[str | None] = mapped_column(String(200))
+    date: Mapped[PartialDateText]
+    date_start: Mapped[dt.date | None] = mapped_column(Date)
+    date_end: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[Timestamp]
+
+    source: Mapped[Source] = relationship(lazy="joined", innerjoin=True)
+    countries: Mapped[list[Country]] = relationship(
+        secondary="claim_country", order_by="Country.code"
+    )
+    regions: Mapped[list[Region]] = relationship(secondary="claim_region", order_by="Region.name")
+    themes: Mapped[list[Theme]] = relationship(secondary="claim_theme", order_by="Theme.path")
+    actors: Mapped[list[Actor]] = relationship(secondary="claim_actor", order_by="Actor.name")
+    evidence: Mapped[list[Evidence]] = relationship(
+        foreign_keys="Evidence.claim_id", order_by="Evidence.id",
+        cascade="all, delete-orphan", passive_deletes=True,
+    )
+
+
+# Link tables put the filter column first and skip the rowid: a country's claims are one
+# contiguous range of the primary key.
+class ClaimCountry(Base):
+    __tablename__ = "claim_country"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    country_code: Mapped[str] = mapped_column(ForeignKey("country.code"), primary_key=True)
+    claim_id: Mapped[int] = mapped_column(
+        ForeignKey("claim.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ClaimRegion(Base):
+    __tablename__ = "claim_region"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    region_id: Mapped[int] = mapped_column(
+        ForeignKey("region.id", ondelete="CASCADE"), primary_key=True
+    )
+    claim_id: Mapped[int] = mapped_column(
+        ForeignKey("claim.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ClaimTheme(Base):
+    __tablename__ = "claim_theme"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    theme_id: Mapped[int] = mapped_column(ForeignKey("theme.id"), primary_key=True)
+    claim_id: Mapped[int] = mapped_column(
+        ForeignKey("claim.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ClaimActor(Base):
+    __tablename__ = "claim_actor"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id"), primary_key=True)
+    claim_id: Mapped[int] = mapped_column(
+        ForeignKey("claim.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Evidence(Base):
+    """A source or another claim that supports, refutes or qualifies a claim."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        CheckConstraint(
+            "relation IN ('supports', 'refutes', 'qualifies')", name="relation"
+        ),
+        CheckConstraint(
+            "(source_id IS NULL) <> (evidence_claim_id IS NULL)", name="one_target"
+        ),
+        CheckConstraint("evidence_claim_id IS NULL OR evidence_claim_id <> claim_id",
+                        name="not_self"),
+        Index("ix_evidence_claim_id", "claim_id", "relation"),
+    )
+
+    id: Mapped[IntPK]
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id", ondelete="CASCADE"))
+    relation: Mapped[str] = mapped_column(String(10))
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("source.id", ondelete="RESTRICT"), index=True
+    )
+    evidence_claim_id: Mapped[int | None] = mapped_column(
+        ForeignKey("claim.id", ondelete="RESTRICT"), index=True
+    )
+    quote: Mapped[str | None] = mapped_column(Text)
+    locator: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[Timestamp]
+
+    source: Mapped[Source | None] = relationship(lazy="joined")
+
+
+class ClaimRevision(Base):
+    """A snapshot of a claim after each change, so a researcher can see what changed when."""
+
+    __tablename__ = "claim_revision"
+    __table_args__ = (Index("ix_claim_revision_claim_id", "claim_id", "id"),)
+
+    id: Mapped[IntPK]
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(10))
+    changed_at: Mapped[Timestamp]
+    snapshot: Mapped[str] = mapped_column(Text)  # JSON of the claim's fields
