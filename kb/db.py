@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from kb.errors import Busy, KBError
+from kb.errors import Busy, Invalid, KBError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -41,12 +41,12 @@ def resolve_url(db: str | None) -> str:
     return f"sqlite:///{Path(value).expanduser().resolve()}"
 
 
-def migrations_dir() -> Path:
-    """migrations/ beside the package in a checkout, or shipped inside it when installed."""
-    in_checkout = PACKAGE_DIR.parent / "migrations"
-    if (in_checkout / "env.py").exists():
+def resource_dir(name: str) -> Path:
+    """`migrations/` or `seeds/`: beside the package in a checkout, inside it when installed."""
+    in_checkout = PACKAGE_DIR.parent / name
+    if (in_checkout / "__init__.py").exists():
         return in_checkout
-    return PACKAGE_DIR / "migrations"
+    return PACKAGE_DIR / name
 
 
 def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -133,14 +133,19 @@ class Database:
         return row[0] if row else None
 
     def upgrade(self, revision: str) -> None:
-        from alembic import command
-
-        command.upgrade(alembic_config(self.url), revision)
+        self._migrate("upgrade", revision)
 
     def downgrade(self, revision: str) -> None:
-        from alembic import command
+        self._migrate("downgrade", revision)
 
-        command.downgrade(alembic_config(self.url), revision)
+    def _migrate(self, direction: str, revision: str) -> None:
+        from alembic import command
+        from alembic.util import CommandError
+
+        try:
+            getattr(command, direction)(alembic_config(self.url), revision)
+        except CommandError as exc:
+            raise Invalid("revision", revision, str(exc)) from None
 
     @property
     def display_name(self) -> str:
@@ -172,7 +177,7 @@ def alembic_config(url: str) -> Any:
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(migrations_dir()))
+    config.set_main_option("script_location", str(resource_dir("migrations")))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.attributes["kb_url"] = url
     return config

@@ -72,7 +72,7 @@ class Source(Base):
     authors: Mapped[list[SourceAuthor]] = relationship(
         order_by="SourceAuthor.position", cascade="all, delete-orphan", lazy="selectin"
     )
-    reports_on: Mapped[Source | None] = relationship(remote_side=[id])
+    reports_on: Mapped[Source | None] = relationship(remote_side="Source.id")
 
 
 class SourceAuthor(Base):

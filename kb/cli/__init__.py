@@ -1,0 +1,75 @@
+"""The `kb` command line: parse, call one service, print. Heavy modules load inside commands."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from kb.cli.app import App
+
+
+class KBGroup(click.Group):
+    """Every failure becomes one line on stderr and an exit code (2 usage, 1 refused)."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        from kb.errors import KBError
+
+        debug = "--debug" in (sys.argv[1:] if args is None else list(args))
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            if debug:
+                raise
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except KBError as exc:
+            if debug:
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except OSError as exc:
+            if debug:
+                raise
+            click.echo(f"Error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+                       err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+@click.group(cls=KBGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", metavar="PATH|URL", help="SQLite file or database URL "
+              "(default: $KB_DATABASE_URL, else kb.sqlite3 in your data directory).")
+@click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
+@click.version_option(package_name="kb")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, debug: bool) -> None:
+    """kb: who asserted what, when, on what evidence.
+
+    Log the claims your sources make, link the evidence for and against them, query them by
+    country, theme, date and standing, and export the citations.
+
+    \b
+    Example:
+      kb seed
+      kb claim list --country China --theme hardware
+    """
+    app = App(db, debug)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+def main() -> None:
+    cli()
+
+
+from kb.cli import claim, db, evidence, misc, source  # noqa: E402
+
+for module in (db, source, claim, evidence, misc):
+    for command in module.COMMANDS:
+        cli.add_command(command)

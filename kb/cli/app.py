@@ -1,0 +1,56 @@
+"""The state one invocation carries: which database, opened (and migrated) only when needed."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sqlalchemy.orm import Session
+
+    from kb.db import Database
+
+
+class App:
+    def __init__(self, db: str | None, debug: bool = False) -> None:
+        self.db_option = db
+        self.debug = debug
+        self._database: Database | None = None
+
+    @property
+    def database(self) -> Database:
+        """The database, created and migrated to head on first use."""
+        if self._database is None:
+            from kb.db import Database, resolve_url
+
+            database = Database(resolve_url(self.db_option))
+            self._database = database
+            database.ensure_current()
+        return self._database
+
+    def unmigrated(self) -> Database:
+        """The database without migrating it (for `kb db ...`)."""
+        from kb.db import Database, resolve_url
+
+        return Database(resolve_url(self.db_option))
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self.database.read() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with self.database.write() as session:
+            yield session
+
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.dispose()
+
+
+pass_app = click.make_pass_decorator(App)

@@ -1,0 +1,202 @@
+"""`kb claim ...`: assertions, with their quotes, places, themes and actors."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from kb.cli.app import App, pass_app
+from kb.cli.filters import claim_filters, make_filter
+from kb.cli.output import emit, emit_one, format_option
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kb.services.claims import ClaimFields
+
+CLAIM_COLUMNS = ["id", "date", "source", "status", "countries", "themes", "text"]
+CLAIM_WIDTHS = {"text": 70, "themes": 30}
+
+
+def claim_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--text", help="The statement, in your words."),
+        click.option("--quote", help="The verbatim words of the source it rests on."),
+        click.option("--locator", help="Where in the source: 'para. 4', 'p. 12', '00:14:05'."),
+        click.option("--country", "countries", multiple=True, metavar="C",
+                     help="A country (US, U.S., PRC, China ...) or region; repeatable."),
+        click.option("--theme", "themes", multiple=True, metavar="T",
+                     help="A slash path such as hardware/chips; repeatable."),
+        click.option("--actor", "actors", multiple=True, metavar="A",
+                     help="An organisation, person or product it is about; repeatable."),
+        click.option("--date", help="When it was asserted (default: the source's date)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def fields_from(options: dict[str, Any], *, replace_lists: bool) -> ClaimFields:
+    from kb.services.claims import ClaimFields
+
+    def listed(name: str) -> list[str] | None:
+        values = list(options.pop(name))
+        return values if values or not replace_lists else None
+
+    return ClaimFields(
+        text=options.pop("text"), quote=options.pop("quote"), locator=options.pop("locator"),
+        date=options.pop("date"), countries=listed("countries"), themes=listed("themes"),
+        actors=listed("actors"),
+    )
+
+
+@click.group("claim")
+def claim_group() -> None:
+    """Claims: one assertion by one source.
+
+    \b
+    Example:
+      kb claim add --source npr2026china --text "China prioritises adoption" --country CN
+      kb claim list --country China --since 2025
+    """
+
+
+@claim_group.command("add")
+@click.option("--source", "source_key", required=True, metavar="KEY",
+              help="The source that makes the claim.")
+@claim_options
+@pass_app
+def add(app: App, source_key: str, **options: Any) -> None:
+    """Add a claim and print its id.
+
+    \b
+    Example:
+      kb claim add --source ainews2026great --text "US AI is constrained by the power grid" \\
+         --quote "increasingly constrained by the \\"power wall.\\"" --locator "para. 4" \\
+         --country US --theme energy/grid --actor Nvidia
+    """
+    from kb.services import claims
+
+    if options["text"] is None:
+        raise click.UsageError("Missing option '--text'.")
+    with app.write() as session:
+        claim = claims.add(session, source_key, fields_from(options, replace_lists=False))
+        click.echo(claim.id)
+
+
+@claim_group.command("list")
+@claim_filters
+@format_option
+@pass_app
+def list_(app: App, fmt: str, **options: Any) -> None:
+    """List claims, newest first, filtered by place, theme, source, actor, date and standing.
+
+    Filters combine (all must hold); a repeated --country or --theme matches any of them.
+
+    \b
+    Example:
+      kb claim list --country China --theme hardware --since 2025
+      kb claim list --country "Global South" --status unverified --format json
+    """
+    from kb.services.query import query_claims
+
+    with app.read() as session:
+        rows = query_claims(session, make_filter(options))
+    emit(rows, fmt, CLAIM_COLUMNS, CLAIM_WIDTHS)
+
+
+@claim_group.command("show")
+@click.argument("claim_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@pass_app
+def show(app: App, claim_id: int, fmt: str) -> None:
+    """Show a claim with its quote, standing and evidence.
+
+    \b
+    Example:
+      kb claim show 12 --format json
+    """
+    from kb.services import claims
+
+    with app.read() as session:
+        record = claims.show(session, claim_id)
+    emit_one(record, fmt, [
+        ("id", record["id"]), ("source", record["source"]), ("text", record["text"]),
+        ("quote", record["quote"]), ("locator", record["locator"]), ("date", record["date"]),
+        ("countries", record["countries"]), ("regions", record["regions"]),
+        ("themes", record["themes"]), ("actors", record["actors"]),
+        ("status", record["status"]),
+    ])
+    if fmt == "table" and record["evidence"]:
+        click.echo()
+        emit(record["evidence"], "table",
+             ["id", "relation", "source", "claim", "locator", "quote"], {"quote": 60})
+
+
+@claim_group.command("edit")
+@click.argument("claim_id", type=int)
+@click.option("--source", "source_key", metavar="KEY", help="Move it to another source.")
+@claim_options
+@pass_app
+def edit(app: App, claim_id: int, source_key: str | None, **options: Any) -> None:
+    """Change a claim; --country, --theme or --actor replace that whole list.
+
+    Every change is kept in the claim's history (`kb claim history ID`).
+
+    \b
+    Example:
+      kb claim edit 12 --theme hardware/chips --theme policy/export-controls
+    """
+    from kb.services import claims
+
+    with app.write() as session:
+        claims.edit(session, claim_id, fields_from(options, replace_lists=True), source_key)
+    click.echo(claim_id)
+
+
+@claim_group.command("rm")
+@click.argument("claim_id", type=int)
+@click.option("--force", is_flag=True, help="Also remove evidence links that cite it.")
+@pass_app
+def rm(app: App, claim_id: int, force: bool) -> None:
+    """Delete a claim and its own evidence links.
+
+    \b
+    Example:
+      kb claim rm 12
+    """
+    from kb.services import claims
+
+    with app.write() as session:
+        claims.remove(session, claim_id, force=force)
+    click.echo(f"removed claim {claim_id}", err=True)
+
+
+@claim_group.command("history")
+@click.argument("claim_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@pass_app
+def history(app: App, claim_id: int, fmt: str) -> None:
+    """Show what changed in a claim, and when.
+
+    \b
+    Example:
+      kb claim history 12
+    """
+    import json
+
+    from kb.services import claims
+
+    with app.read() as session:
+        revisions = claims.history(session, claim_id)
+    if fmt == "json":
+        click.echo(json.dumps(revisions, indent=2, ensure_ascii=False))
+        return
+    for revision in revisions:
+        click.echo(f"#{revision['revision']}  {revision['at']}  {revision['action']}")
+        for name, change in revision["changes"].items():
+            click.echo(f"    {name}: {change['from']!r} -> {change['to']!r}")
+
+
+COMMANDS = [claim_group]

@@ -1,0 +1,88 @@
+"""`kb init` and `kb db ...`: create and migrate the database."""
+
+from __future__ import annotations
+
+import click
+
+from kb.cli.app import App, pass_app
+
+
+@click.command()
+@pass_app
+def init(app: App) -> None:
+    """Create the database (or migrate it to the newest schema) and print where it is.
+
+    \b
+    Example:
+      kb --db research.sqlite3 init
+    """
+    database = app.database
+    click.echo(database.display_name.strip("'"))
+
+
+@click.group("db")
+def db_group() -> None:
+    """Schema migrations of the database.
+
+    \b
+    Example:
+      kb db current
+      kb db upgrade
+    """
+
+
+@db_group.command()
+@click.argument("revision", default="head")
+@pass_app
+def upgrade(app: App, revision: str) -> None:
+    """Migrate the database up to REVISION (default: the newest).
+
+    \b
+    Example:
+      kb db upgrade
+    """
+    from kb.db import translate_errors
+
+    database = app.unmigrated()
+    with translate_errors(database.url):
+        database.upgrade(revision)
+    click.echo(database.current_revision() or "base")
+
+
+@db_group.command()
+@click.argument("revision")
+@pass_app
+def downgrade(app: App, revision: str) -> None:
+    """Migrate the database down to REVISION (`base` removes every table kb made).
+
+    \b
+    Example:
+      kb db downgrade base
+    """
+    from kb.db import translate_errors
+
+    database = app.unmigrated()
+    with translate_errors(database.url):
+        database.downgrade(revision)
+    click.echo(database.current_revision() or "base")
+
+
+@db_group.command()
+@pass_app
+def current(app: App) -> None:
+    """Print the database's schema revision and whether it is the newest.
+
+    \b
+    Example:
+      kb db current
+    """
+    from kb.db import HEAD_REVISION, translate_errors
+
+    database = app.unmigrated()
+    with translate_errors(database.url):
+        revision = database.current_revision()
+    suffix = " (head)" if revision == HEAD_REVISION else " (behind: run `kb db upgrade`)"
+    click.echo((revision or "base") + suffix)
+
+
+COMMANDS = [init, db_group]

@@ -1,0 +1,108 @@
+"""Overview commands: countries, themes, regions, and loading seed data sets."""
+
+from __future__ import annotations
+
+import click
+
+from kb.cli.app import App, pass_app
+from kb.cli.output import emit, format_option
+
+
+@click.command()
+@format_option
+@pass_app
+def countries(app: App, fmt: str) -> None:
+    """List the countries claims are about, with claim counts.
+
+    \b
+    Example:
+      kb countries --format json
+    """
+    from kb.services import taxonomy
+
+    with app.read() as session:
+        rows = taxonomy.list_countries(session)
+    emit(rows, fmt, ["code", "name", "claims"])
+
+
+@click.command()
+@format_option
+@pass_app
+def themes(app: App, fmt: str) -> None:
+    """List the theme hierarchy with claim counts (own, and with sub-themes).
+
+    \b
+    Example:
+      kb themes
+    """
+    from kb.services import taxonomy
+
+    with app.read() as session:
+        rows = taxonomy.list_themes(session)
+    emit(rows, fmt, ["theme", "claims", "with_subthemes"])
+
+
+@click.group("region", invoke_without_command=True)
+@format_option
+@click.pass_context
+def region_group(ctx: click.Context, fmt: str) -> None:
+    """Regions and groups of countries; with no subcommand, list them.
+
+    \b
+    Example:
+      kb region
+      kb region add "Five Eyes" US GB CA AU NZ
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from kb.services import taxonomy
+
+    app = ctx.find_object(App)
+    assert app is not None
+    with app.read() as session:
+        rows = taxonomy.list_regions(session)
+    emit(rows, fmt, ["name", "claims", "countries"], {"countries": 60})
+
+
+@region_group.command("add")
+@click.argument("name")
+@click.argument("members", nargs=-1, required=True)
+@click.option("--note", help="Where the definition comes from.")
+@pass_app
+def region_add(app: App, name: str, members: tuple[str, ...], note: str | None) -> None:
+    """Define a region as a set of countries (replaces the members if it exists).
+
+    \b
+    Example:
+      kb region add "Five Eyes" US GB CA AU NZ --note "intelligence alliance"
+    """
+    from kb.services import taxonomy
+
+    with app.write() as session:
+        region = taxonomy.add_region(session, name, members, note)
+        click.echo(f"{region.name}: {' '.join(c.code for c in region.countries)}")
+
+
+@click.command()
+@click.argument("name", required=False)
+@pass_app
+def seed(app: App, name: str | None) -> None:
+    """Load a curated data set from seeds/ (all of them without NAME); twice changes nothing.
+
+    \b
+    Example:
+      kb seed
+      kb claim list --country China
+    """
+    from kb.db import resource_dir
+    from kb.services import seeds
+
+    with app.write() as session:
+        reports = [seeds.load(session, path)
+                   for path in seeds.find(resource_dir("seeds"), name)]
+    for report in reports:
+        click.echo(f"{report.name}: added {report.sources} source(s), {report.claims} claim(s), "
+                   f"{report.evidence} evidence link(s), {report.regions} region(s)", err=True)
+
+
+COMMANDS = [countries, themes, region_group, seed]

@@ -1,0 +1,68 @@
+"""Rendering records for people (aligned tables) and programs (JSON, CSV)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import click
+
+FORMATS = ("table", "json", "csv")
+
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+    help="table for people; json or csv (stable field names) for programs.",
+)
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)
+    return str(value)
+
+
+def shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def table(rows: list[dict[str, Any]], columns: list[str], widths: dict[str, int] | None = None
+          ) -> str:
+    """An aligned plain-text table; columns named in `widths` are cut to that many characters."""
+    widths = widths or {}
+    cells = [[shorten(cell(row.get(c)), widths.get(c, 10**6)) for c in columns] for row in rows]
+    sizes = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.upper().ljust(sizes[i]) for i, c in enumerate(columns)).rstrip()]
+    lines += ["  ".join(v.ljust(sizes[i]) for i, v in enumerate(r)).rstrip() for r in cells]
+    return "\n".join(lines)
+
+
+def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str],
+         widths: dict[str, int] | None = None) -> None:
+    """Print a listing in the chosen format; an empty table prints nothing."""
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        fields = list(rows[0]) if rows else columns
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: cell(v) for k, v in row.items()})
+        click.echo(buffer.getvalue(), nl=False)
+    elif rows:
+        click.echo(table(rows, columns, widths))
+
+
+def emit_one(record: dict[str, Any], fmt: str, lines: list[tuple[str, Any]]) -> None:
+    """One object: JSON as is, or labelled lines for people."""
+    if fmt == "json":
+        click.echo(json.dumps(record, indent=2, ensure_ascii=False))
+        return
+    width = max(len(label) for label, _ in lines)
+    for label, value in lines:
+        if value not in (None, "", []):
+            click.echo(f"{label + ':':<{width + 1}} {cell(value).replace(';', ', ')}")

@@ -1,0 +1,174 @@
+"""`kb source ...`: the citable works claims come from."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from kb.cli.app import App, pass_app
+from kb.cli.output import emit, emit_one, format_option
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kb.services.sources import SourceFields
+
+
+def source_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--title", help="Title of the work."),
+        click.option("--type", "type_", metavar="CSL_TYPE",
+                     help="CSL item type: article-newspaper, report, webpage, article-journal, "
+                          "book, broadcast ... (default: article)."),
+        click.option("--publisher", help="Publisher or organisation that issued it."),
+        click.option("--container", help="Newspaper, journal, site or show it appeared in."),
+        click.option("--author", "authors", multiple=True, metavar="NAME",
+                     help="'Family, Given', 'Given Family', or {Organisation} in braces; "
+                          "repeat in order."),
+        click.option("--date", help="Issued: YYYY, YYYY-MM or YYYY-MM-DD."),
+        click.option("--url"), click.option("--doi"),
+        click.option("--accessed", metavar="D", help="When you read it online."),
+        click.option("--archived-url", help="A web archive copy."),
+        click.option("--language", help="Language tag, e.g. en, zh-CN."),
+        click.option("--note"),
+        click.option("--reports-on", metavar="KEY",
+                     help="The source this one reports on (an article about an analysis)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def fields_from(options: dict[str, Any]) -> SourceFields:
+    from kb.services.sources import SourceFields
+
+    authors = options.pop("authors")
+    return SourceFields(
+        title=options.pop("title"), type=options.pop("type_"),
+        publisher=options.pop("publisher"), container=options.pop("container"),
+        authors=list(authors) if authors else None, date=options.pop("date"),
+        url=options.pop("url"), doi=options.pop("doi"), accessed=options.pop("accessed"),
+        archived_url=options.pop("archived_url"), language=options.pop("language"),
+        note=options.pop("note"), reports_on=options.pop("reports_on"),
+    )
+
+
+@click.group("source")
+def source_group() -> None:
+    """Sources: the works that make claims.
+
+    \b
+    Example:
+      kb source add --title "China and US Diverge on AI Strategies" --author "{NPR}" --date 2026-02-17
+      kb source show npr2026china
+    """
+
+
+@source_group.command("add")
+@source_options
+@click.option("--key", help="Citation key (default: made from author, year and title).")
+@pass_app
+def add(app: App, key: str | None, **options: Any) -> None:
+    """Add a source and print its citation key.
+
+    \b
+    Example:
+      kb source add --title "The Great Divergence" --type article-newspaper \\
+         --container "AI News" --date 2026-02 --url https://example.org/divergence
+    """
+    from kb.services import sources
+
+    if options["title"] is None:
+        raise click.UsageError("Missing option '--title'.")
+    with app.write() as session:
+        source = sources.add(session, fields_from(options), key=key)
+        click.echo(source.key)
+
+
+@source_group.command("list")
+@format_option
+@pass_app
+def list_(app: App, fmt: str) -> None:
+    """List every source with how many claims it makes.
+
+    \b
+    Example:
+      kb source list --format csv
+    """
+    from kb.services import sources
+
+    with app.read() as session:
+        counts = sources.claim_counts(session)
+        rows = [sources.record(s) | {"claims": counts.get(s.id, 0)}
+                for s in sources.list_all(session)]
+    emit(rows, fmt, ["key", "type", "date", "claims", "title"], {"title": 60})
+
+
+@source_group.command("show")
+@click.argument("key")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@pass_app
+def show(app: App, key: str, fmt: str) -> None:
+    """Show a source and every claim it asserts.
+
+    \b
+    Example:
+      kb source show ainews2026great --format json
+    """
+    from kb.cli.claim import CLAIM_COLUMNS, CLAIM_WIDTHS
+    from kb.services.query import source_report
+
+    with app.read() as session:
+        report = source_report(session, key)
+    emit_one(report, fmt, [
+        ("key", report["key"]), ("type", report["type"]), ("title", report["title"]),
+        ("authors", report["authors"]), ("container", report["container"]),
+        ("publisher", report["publisher"]), ("date", report["date"]), ("url", report["url"]),
+        ("doi", report["doi"]), ("accessed", report["accessed"]),
+        ("reports on", report["reports_on"]), ("reported by", report["reported_by"]),
+        ("note", report["note"]), ("claims", len(report["claims"])),
+    ])
+    if fmt == "table" and report["claims"]:
+        click.echo()
+        emit(report["claims"], "table", CLAIM_COLUMNS, CLAIM_WIDTHS)
+
+
+@source_group.command("edit")
+@click.argument("key")
+@source_options
+@click.option("--key", "new_key", help="A new citation key.")
+@pass_app
+def edit(app: App, key: str, new_key: str | None, **options: Any) -> None:
+    """Change a source's fields; an empty value ("") clears an optional field.
+
+    \b
+    Example:
+      kb source edit npr2026china --url https://www.npr.org/... --accessed 2026-02-18
+    """
+    from kb.services import sources
+
+    with app.write() as session:
+        source = sources.edit(session, key, fields_from(options), new_key=new_key)
+        click.echo(source.key)
+
+
+@source_group.command("rm")
+@click.argument("key")
+@click.option("--force", is_flag=True, help="Also delete its claims and evidence citing it.")
+@pass_app
+def rm(app: App, key: str, force: bool) -> None:
+    """Delete a source (refused while it has claims, unless --force).
+
+    \b
+    Example:
+      kb source rm smith2024draft
+    """
+    from kb.services import sources
+
+    with app.write() as session:
+        removed = sources.remove(session, key, force=force)
+    click.echo(f"removed {key}" + (f" and {removed} claim(s)" if removed else ""), err=True)
+
+
+COMMANDS = [source_group]

@@ -1,0 +1,1 @@
+"""The verbs of kb. Each takes a Session; none commits, prints or exits."""

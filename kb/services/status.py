@@ -1,0 +1,55 @@
+"""A claim's standing follows from its evidence; it is derived, never stored."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import and_, exists, not_, select
+
+from kb.errors import Invalid
+from kb.models import STATUSES, Claim, Evidence
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from sqlalchemy.orm import Session
+    from sqlalchemy.sql.elements import ColumnElement
+
+
+def derive(relations: set[str]) -> str:
+    """`qualifies` alone leaves a claim unverified: it narrows a claim, it does not settle it."""
+    supported, refuted = "supports" in relations, "refutes" in relations
+    if supported and refuted:
+        return "contested"
+    return "supported" if supported else "refuted" if refuted else "unverified"
+
+
+def statuses(session: Session, claim_ids: Iterable[int]) -> dict[int, str]:
+    """The status of each claim, in one query however many claims."""
+    ids = list(claim_ids)
+    relations: dict[int, set[str]] = {claim_id: set() for claim_id in ids}
+    for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
+        chunk = ids[start:start + 900]
+        for claim_id, relation in session.execute(
+            select(Evidence.claim_id, Evidence.relation).where(Evidence.claim_id.in_(chunk))
+            .distinct()
+        ):
+            relations[claim_id].add(relation)
+    return {claim_id: derive(found) for claim_id, found in relations.items()}
+
+
+def condition(status: str) -> ColumnElement[bool]:
+    """A WHERE condition on Claim selecting the claims with this derived status."""
+    if status not in STATUSES:
+        raise Invalid("status", status, f"expected one of {', '.join(STATUSES)}")
+
+    def has(relation: str) -> ColumnElement[bool]:
+        return exists().where(Evidence.claim_id == Claim.id, Evidence.relation == relation)
+
+    supports, refutes = has("supports"), has("refutes")
+    return {
+        "supported": and_(supports, not_(refutes)),
+        "refuted": and_(refutes, not_(supports)),
+        "contested": and_(supports, refutes),
+        "unverified": and_(not_(supports), not_(refutes)),
+    }[status]

@@ -1,0 +1,235 @@
+"""What claims are about: countries and regions, themes, actors — resolved or created on input."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, or_, select
+
+from kb.countries import name_of, normalize_name, resolve_country
+from kb.errors import Invalid, NotFound
+from kb.models import (
+    Actor,
+    Claim,
+    ClaimActor,
+    ClaimCountry,
+    ClaimRegion,
+    ClaimTheme,
+    Country,
+    Region,
+    Theme,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from sqlalchemy.orm import Session
+
+
+@dataclass
+class Places:
+    """Countries and regions named by the user, resolved."""
+
+    countries: list[Country] = field(default_factory=list)
+    regions: list[Region] = field(default_factory=list)
+
+
+def country(session: Session, code: str) -> Country:
+    """The country row for an ISO code, created on first use."""
+    row = session.get(Country, code)
+    if row is None:
+        row = Country(code=code, name=name_of(code))
+        session.add(row)
+        session.flush()
+    return row
+
+
+def find_region(session: Session, name: str) -> Region | None:
+    wanted = normalize_name(name)
+    for region in session.scalars(select(Region)):
+        if normalize_name(region.name) == wanted:
+            return region
+    return None
+
+
+def resolve_places(session: Session, names: Iterable[str], field_name: str = "country") -> Places:
+    """Each name is a country (code, name or alias) or a region; anything else is refused."""
+    places = Places()
+    for name in names:
+        resolved = resolve_country(name)
+        if resolved:
+            row = country(session, resolved[0])
+            if row not in places.countries:
+                places.countries.append(row)
+            continue
+        region = find_region(session, name)
+        if region is None:
+            raise Invalid(field_name, name, "not a known country or region (see `kb countries`)")
+        if region not in places.regions:
+            places.regions.append(region)
+    return places
+
+
+def normalize_theme(path: str) -> str:
+    """`Hardware / Chips` -> `hardware/chips`: lower case, hyphens for spaces, no empty parts."""
+    parts = [" ".join(part.split()).lower().replace(" ", "-") for part in path.split("/")]
+    if not path.strip() or any(not part for part in parts):
+        raise Invalid("theme", path, "expected a slash path such as hardware/chips")
+    return "/".join(parts)
+
+
+def themes(session: Session, paths: Iterable[str]) -> list[Theme]:
+    rows: list[Theme] = []
+    for raw in paths:
+        path = normalize_theme(raw)
+        row = session.scalar(select(Theme).where(Theme.path == path))
+        if row is None:
+            row = Theme(path=path)
+            session.add(row)
+            session.flush()
+        if row not in rows:
+            rows.append(row)
+    return rows
+
+
+def theme_subtree(path: str) -> object:
+    """A condition on Theme.path matching `path` and its descendants, as an index range."""
+    # "/" sorts just before "0", so [path/, path0) is exactly the descendants.
+    return or_(Theme.path == path, (Theme.path >= path + "/") & (Theme.path < path + "0"))
+
+
+def actors(session: Session, names: Iterable[str], kind: str | None = None) -> list[Actor]:
+    rows: list[Actor] = []
+    for raw in names:
+        name = " ".join(raw.split())
+        if not name:
+            raise Invalid("actor", raw, "must not be empty")
+        row = find_actor(session, name)
+        if row is None:
+            row = Actor(name=name, kind=kind)
+            session.add(row)
+            session.flush()
+        if row not in rows:
+            rows.append(row)
+    return rows
+
+
+def find_actor(session: Session, name: str) -> Actor | None:
+    return session.scalar(select(Actor).where(func.lower(Actor.name) == name.strip().lower()))
+
+
+def add_region(session: Session, name: str, members: Iterable[str], note: str | None = None
+               ) -> Region:
+    """Create a region, or replace the members of an existing one of that name."""
+    name = " ".join(name.split())
+    if not name:
+        raise Invalid("region", name, "must not be empty")
+    if resolve_country(name):
+        raise Invalid("region", name, "is the name of a country")
+    codes = []
+    for member in members:
+        resolved = resolve_country(member)
+        if not resolved:
+            raise Invalid("country", member, "not a known country")
+        codes.append(resolved[0])
+    region = find_region(session, name) or Region(name=name)
+    region.note = note if note is not None else region.note
+    region.countries = [country(session, code) for code in sorted(set(codes))]
+    session.add(region)
+    session.flush()
+    return region
+
+
+def list_regions(session: Session) -> list[dict[str, object]]:
+    claims = dict(
+        session.execute(
+            select(ClaimRegion.region_id, func.count()).group_by(ClaimRegion.region_id)
+        ).all()
+    )
+    return [
+        {"name": r.name, "countries": [c.code for c in r.countries],
+         "claims": claims.get(r.id, 0), "note": r.note}
+        for r in session.scalars(select(Region).order_by(Region.name))
+    ]
+
+
+def list_countries(session: Session) -> list[dict[str, object]]:
+    """Countries that claims are about, with how many claims name each (most first)."""
+    rows = session.execute(
+        select(Country.code, Country.name, func.count(ClaimCountry.claim_id))
+        .join(ClaimCountry, ClaimCountry.country_code == Country.code)
+        .group_by(Country.code, Country.name)
+        .order_by(func.count(ClaimCountry.claim_id).desc(), Country.code)
+    ).all()
+    return [{"code": code, "name": name, "claims": count} for code, name, count in rows]
+
+
+def list_themes(session: Session) -> list[dict[str, object]]:
+    """Every theme with its own claim count and the count including its descendants."""
+    own = dict(
+        session.execute(
+            select(Theme.path, func.count(ClaimTheme.claim_id))
+            .outerjoin(ClaimTheme, ClaimTheme.theme_id == Theme.id)
+            .group_by(Theme.path)
+        ).all()
+    )
+    # A claim tagged with two themes under one parent counts once for the parent.
+    pairs = session.execute(
+        select(Theme.path, ClaimTheme.claim_id).join(ClaimTheme, ClaimTheme.theme_id == Theme.id)
+    ).all()
+    total: Counter[str] = Counter()
+    paths = set(own)
+    for path in list(paths):
+        parts = path.split("/")
+        paths.update("/".join(parts[:i]) for i in range(1, len(parts)))
+    seen: set[tuple[str, int]] = set()
+    for path, claim_id in pairs:
+        parts = path.split("/")
+        for i in range(1, len(parts) + 1):
+            ancestor = "/".join(parts[:i])
+            if (ancestor, claim_id) not in seen:
+                seen.add((ancestor, claim_id))
+                total[ancestor] += 1
+    return [{"theme": p, "claims": own.get(p, 0), "with_subthemes": total[p]}
+            for p in sorted(paths)]
+
+
+def require_actor(session: Session, name: str) -> Actor:
+    row = find_actor(session, name)
+    if row is None:
+        raise NotFound(f"no actor named {name!r} (actors are added with claims: --actor)")
+    return row
+
+
+def claim_ids_about(places: Places) -> object:
+    """Claim ids tagged with any of these countries, with any region, or a member of it."""
+    codes = {c.code for c in places.countries}
+    for region in places.regions:
+        codes.update(c.code for c in region.countries)
+    by_country = select(ClaimCountry.claim_id).where(ClaimCountry.country_code.in_(sorted(codes)))
+    if not places.regions:
+        return Claim.id.in_(by_country)
+    by_region = select(ClaimRegion.claim_id).where(
+        ClaimRegion.region_id.in_([r.id for r in places.regions])
+    )
+    return or_(Claim.id.in_(by_country), Claim.id.in_(by_region))
+
+
+def claim_ids_with_themes(session: Session, paths: Iterable[str]) -> object:
+    conditions = []
+    for raw in paths:
+        path = normalize_theme(raw)
+        condition = theme_subtree(path)
+        if session.scalar(select(Theme.id).where(condition).limit(1)) is None:
+            raise NotFound(f"no theme {path!r} (see `kb themes`)")
+        conditions.append(condition)
+    return Claim.id.in_(
+        select(ClaimTheme.claim_id).join(Theme, Theme.id == ClaimTheme.theme_id)
+        .where(or_(*conditions))
+    )
+
+
+def claim_ids_with_actor(actor: Actor) -> object:
+    return Claim.id.in_(select(ClaimActor.claim_id).where(ClaimActor.actor_id == actor.id))
