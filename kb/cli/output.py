@@ -17,11 +17,11 @@ format_option = click.option(
 )
 
 
-def cell(value: Any) -> str:
+def cell(value: Any, separator: str = ";") -> str:
     if value is None:
         return ""
     if isinstance(value, list | tuple):
-        return ";".join(str(v) for v in value)
+        return separator.join(str(v) for v in value)
     return str(value)
 
 
@@ -33,7 +33,7 @@ def table(rows: list[dict[str, Any]], columns: list[str], widths: dict[str, int]
           ) -> str:
     """An aligned plain-text table; columns named in `widths` are cut to that many characters."""
     widths = widths or {}
-    cells = [[shorten(cell(row.get(c)), widths.get(c, 10**6)) for c in columns] for row in rows]
+    cells = [[shorten(cell(row.get(c), ", "), widths.get(c, 10**6)) for c in columns] for row in rows]
     sizes = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     lines = ["  ".join(c.upper().ljust(sizes[i]) for i, c in enumerate(columns)).rstrip()]
     lines += ["  ".join(v.ljust(sizes[i]) for i, v in enumerate(r)).rstrip() for r in cells]
@@ -65,4 +65,4 @@ def emit_one(record: dict[str, Any], fmt: str, lines: list[tuple[str, Any]]) -> 
     width = max(len(label) for label, _ in lines)
     for label, value in lines:
         if value not in (None, "", []):
-            click.echo(f"{label + ':':<{width + 1}} {cell(value).replace(';', ', ')}")
+            click.echo(f"{label + ':':<{width + 1}} {cell(value, ', ')}")

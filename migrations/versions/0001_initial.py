@@ -1,4 +1,4 @@
-"""The first schema: sources, claims, countries, regions, themes, actors, evidence, history.
+"""The first schema: sources, claims, countries, themes, actors, evidence.
 
 Revision ID: 0001
 Revises:
@@ -32,13 +32,6 @@ def upgrade() -> None:
     sa.Column('code', sa.String(length=2), nullable=False),
     sa.Column('name', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_country'))
-    )
-    op.create_table('region',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('note', sa.Text(), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_region')),
-    sa.UniqueConstraint('name', name=op.f('uq_region_name'))
     )
     op.create_table('source',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -92,14 +85,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_claim_date_start', ['date_start', 'id'], unique=False)
         batch_op.create_index('ix_claim_source_id', ['source_id', 'date_start'], unique=False)
 
-    op.create_table('region_country',
-    sa.Column('region_id', sa.Integer(), nullable=False),
-    sa.Column('country_code', sa.String(length=2), nullable=False),
-    sa.ForeignKeyConstraint(['country_code'], ['country.code'], name=op.f('fk_region_country_country_code_country')),
-    sa.ForeignKeyConstraint(['region_id'], ['region.id'], name=op.f('fk_region_country_region_id_region'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('region_id', 'country_code', name=op.f('pk_region_country')),
-    sqlite_with_rowid=False
-    )
     op.create_table('source_author',
     sa.Column('source_id', sa.Integer(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
@@ -131,29 +116,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('claim_country', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_claim_country_claim_id'), ['claim_id'], unique=False)
-
-    op.create_table('claim_region',
-    sa.Column('region_id', sa.Integer(), nullable=False),
-    sa.Column('claim_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], name=op.f('fk_claim_region_claim_id_claim'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['region_id'], ['region.id'], name=op.f('fk_claim_region_region_id_region'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('region_id', 'claim_id', name=op.f('pk_claim_region')),
-    sqlite_with_rowid=False
-    )
-    with op.batch_alter_table('claim_region', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_claim_region_claim_id'), ['claim_id'], unique=False)
-
-    op.create_table('claim_revision',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('claim_id', sa.Integer(), nullable=False),
-    sa.Column('action', sa.String(length=10), nullable=False),
-    sa.Column('changed_at', sa.DateTime(), nullable=False),
-    sa.Column('snapshot', sa.Text(), nullable=False),
-    sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], name=op.f('fk_claim_revision_claim_id_claim'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_claim_revision'))
-    )
-    with op.batch_alter_table('claim_revision', schema=None) as batch_op:
-        batch_op.create_index('ix_claim_revision_claim_id', ['claim_id', 'id'], unique=False)
 
     op.create_table('claim_theme',
     sa.Column('theme_id', sa.Integer(), nullable=False),
@@ -202,14 +164,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_claim_theme_claim_id'))
 
     op.drop_table('claim_theme')
-    with op.batch_alter_table('claim_revision', schema=None) as batch_op:
-        batch_op.drop_index('ix_claim_revision_claim_id')
-
-    op.drop_table('claim_revision')
-    with op.batch_alter_table('claim_region', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_claim_region_claim_id'))
-
-    op.drop_table('claim_region')
     with op.batch_alter_table('claim_country', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_claim_country_claim_id'))
 
@@ -219,7 +173,6 @@ def downgrade() -> None:
 
     op.drop_table('claim_actor')
     op.drop_table('source_author')
-    op.drop_table('region_country')
     with op.batch_alter_table('claim', schema=None) as batch_op:
         batch_op.drop_index('ix_claim_source_id')
         batch_op.drop_index('ix_claim_date_start')
@@ -230,6 +183,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_source_reports_on_id'))
 
     op.drop_table('source')
-    op.drop_table('region')
     op.drop_table('country')
     op.drop_table('actor')

@@ -1,0 +1,113 @@
+"""Bad input: one line on stderr naming the field and value, exit 2 or 1, database unchanged."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import KB
+
+A = "ainews2026great"
+
+CASES = [
+    (["claim", "add", "--source", "nope", "--text", "x"], 1,
+     "Error: source 'nope' not found (see `kb source list`)"),
+    (["claim", "add", "--source", A, "--text", "x", "--date", "2026-13-45"], 2,
+     "Error: invalid date '2026-13-45': month must be between 1 and 12"),
+    (["claim", "add", "--source", A, "--text", "x", "--date", "2026-02-30"], 2,
+     "Error: invalid date '2026-02-30': day must be between 1 and 28 in that month"),
+    (["claim", "add", "--source", A, "--text", "x", "--date", "last tuesday"], 2,
+     "Error: invalid date 'last tuesday': expected YYYY, YYYY-MM or YYYY-MM-DD"),
+    (["claim", "add", "--source", A, "--text", "   "], 2,
+     "Error: invalid text '   ': a claim needs its statement text"),
+    (["claim", "add", "--source", A, "--text", "x", "--country", "US", "--country", "Atlantis"],
+     2, "Error: invalid country 'Atlantis': not a known country or region (see `kb countries`)"),
+    (["claim", "add", "--source", A, "--text", "x", "--theme", "hardware//chips"], 2,
+     "Error: invalid theme 'hardware//chips': expected a slash path such as hardware/chips"),
+    (["claim", "add", "--source", A], 2, "Error: Missing option '--text'."),
+    (["source", "add", "--title", "Again", "--key", A], 1,
+     f"Error: source key '{A}' already exists"),
+    (["source", "add", "--title", "Other", "--doi", "https://doi.org/10.1000/ABC"], 1,
+     "Error: a source with doi '10.1000/abc' already exists: dup2020doi"),
+    (["source", "add", "--title", "Other", "--url", "HTTPS://Example.ORG:443/report/"], 1,
+     "Error: a source with url 'HTTPS://Example.ORG:443/report/' already exists: dup2020doi"),
+    (["source", "add", "--title", "Other", "--type", "blogpost"], 2,
+     "Error: invalid type 'blogpost': not a CSL item type (e.g. article-newspaper, report, "
+     "webpage, article-journal, book, broadcast)"),
+    (["source", "add", "--title", "Other", "--doi", "not-a-doi"], 2,
+     "Error: invalid doi 'not-a-doi': expected a DOI such as 10.1234/abcd"),
+    (["source", "show", "nope"], 1, "Error: source 'nope' not found (see `kb source list`)"),
+    (["evidence", "add", "999", "--supports", "--source", A], 1, "Error: claim 999 not found"),
+    (["evidence", "add", "1", "--supports"], 2,
+     "Error: give exactly one of --source KEY or --claim ID as the evidence"),
+    (["evidence", "add", "1", "--supports", "--refutes", "--source", A], 2,
+     "Error: give exactly one of --supports, --refutes, --qualifies "
+     "(got --supports, --refutes)"),
+    (["evidence", "add", "1", "--supports", "--claim", "1"], 2,
+     "Error: invalid claim 1: a claim cannot be evidence for itself"),
+    (["evidence", "rm", "999"], 1, "Error: evidence 999 not found"),
+    (["claim", "list", "--status", "bogus"], 2,
+     "Error: invalid status 'bogus': expected one of unverified, supported, refuted, contested"),
+    (["claim", "list", "--since", "2026-02-31"], 2,
+     "Error: invalid since '2026-02-31': day must be between 1 and 28 in that month"),
+    (["claim", "list", "--theme", "astrology"], 1,
+     "Error: no theme 'astrology' (see `kb themes`)"),
+    (["claim", "show", "abc"], 2, "Error: Invalid value for 'CLAIM_ID': 'abc' is not a valid "
+     "integer."),
+    (["claim", "rm", "15"], 1, "Error: claim 15 is evidence for claim(s) 14; remove that "
+     "evidence first or pass --force"),
+    (["claim", "edit", "999", "--text", "x"], 1, "Error: claim 999 not found"),
+]
+
+
+@pytest.mark.parametrize(("args", "code", "message"), CASES, ids=[" ".join(c[0][:3]) for c in CASES])
+def test_bad_input_is_refused_with_one_line_and_changes_nothing(
+    seeded: KB, args: list[str], code: int, message: str
+) -> None:
+    seeded.ok("source", "add", "--title", "Duplicate check", "--key", "dup2020doi",
+              "--doi", "10.1000/abc", "--url", "https://example.org/report")
+    before = seeded.dump()
+    result = seeded(*args)
+    assert result.exit_code == code
+    assert result.stderr == message + "\n"
+    assert "Traceback" not in result.output
+    assert seeded.dump() == before
+
+
+def test_db_path_that_cannot_be_opened(tmp_path: Path) -> None:
+    from tests.conftest import KB
+
+    result = KB(tmp_path / "missing" / "kb.sqlite3")("claim", "list")
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: cannot open database '{tmp_path}/missing/kb.sqlite3': "
+                             "unable to open database file\n")
+
+
+def test_db_file_that_is_not_a_database(tmp_path: Path) -> None:
+    from tests.conftest import KB
+
+    path = tmp_path / "notes.txt"
+    path.write_text("these are my notes, not a database\n" * 20)
+    result = KB(path)("claim", "list")
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: database '{path}' is not a kb database: "
+                             "file is not a database\n")
+    assert path.read_text().startswith("these are my notes")
+
+
+def test_sqlite_database_of_another_program_is_left_alone(tmp_path: Path) -> None:
+    import sqlite3
+
+    from tests.conftest import KB
+
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE recipes (name TEXT)")
+    result = KB(path)("source", "list")
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: database '{path}': not a kb database "
+                             "(it has tables recipes but no kb schema)\n")
