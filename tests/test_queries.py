@@ -1,0 +1,72 @@
+"""Query behaviour a researcher relies on: spans of partial dates, and constant query counts."""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING
+
+from sqlalchemy import event
+
+from kb.db import Database
+from kb.services import claims, sources
+from kb.services.claims import ClaimFields
+from kb.services.query import ClaimFilter, query_claims
+from kb.services.sources import SourceFields
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def make_db(tmp_path: Path, template_db: Path) -> Database:
+    path = tmp_path / "q.sqlite3"
+    shutil.copy(template_db, path)
+    return Database(f"sqlite:///{path}")
+
+
+def test_partial_dates_cover_their_whole_span(tmp_path: Path, template_db: Path) -> None:
+    db = make_db(tmp_path, template_db)
+    with db.write() as session:
+        sources.add(session, SourceFields(title="Report"), key="r")
+        for date in ("2024", "2025-03", "2025-12-31", "2026-01-01"):
+            claims.add(session, "r", ClaimFields(text=f"claim of {date}", date=date))
+
+    def dates(**window: str) -> list[str]:
+        with db.read() as session:
+            return sorted(c["date"] for c in query_claims(session, ClaimFilter(**window)))
+
+    assert dates(since="2025") == ["2025-03", "2025-12-31", "2026-01-01"]
+    assert dates(until="2025-03-01") == ["2024", "2025-03"]  # March 2025 overlaps 1 March
+    assert dates(since="2024-06-15", until="2024-06-15") == ["2024"]
+    assert dates(since="2025-04", until="2025-11") == []
+    assert dates(since="2025-12", until="2025-12") == ["2025-12-31"]
+    db.dispose()
+
+
+def test_listing_claims_costs_a_fixed_number_of_queries(tmp_path: Path, template_db: Path
+                                                          ) -> None:
+    db = make_db(tmp_path, template_db)
+
+    def add(n: int) -> None:
+        with db.write() as session:
+            sources.add(session, SourceFields(title=f"Source {n}", authors=["Doe, J"]),
+                        key=f"s{n}")
+            for i in range(n):
+                claims.add(session, f"s{n}", ClaimFields(
+                    text=f"claim {i}", countries=["US", "CN"], themes=[f"t/{i % 5}"],
+                    actors=[f"actor {i % 3}"]))
+
+    def count_queries() -> int:
+        statements: list[str] = []
+        listener = lambda *a: statements.append(a[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        with db.read() as session:
+            rows = query_claims(session, ClaimFilter(countries=["US"]))
+        event.remove(db.engine, "before_cursor_execute", listener)
+        assert all(r["countries"] == ["CN", "US"] for r in rows)
+        return len(statements)
+
+    add(3)
+    few = count_queries()
+    add(60)
+    assert count_queries() == few
+    db.dispose()
