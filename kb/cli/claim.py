@@ -131,7 +131,8 @@ def show(app: App, claim_id: int, fmt: str) -> None:
     if fmt == "table" and record["evidence"]:
         click.echo()
         emit(record["evidence"], "table",
-             ["id", "relation", "source", "claim", "locator", "quote"], {"quote": 60})
+             ["id", "relation", "source", "claim", "locator", "quote", "note"],
+             {"quote": 50, "note": 40})
 
 
 @claim_group.command("edit")

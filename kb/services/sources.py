@@ -79,15 +79,22 @@ def _ascii_word(text: str) -> str:
 def make_key(session: Session, source: Source) -> str:
     """`family` + year + first significant title word, e.g. `npr2026china`; a-z on collision."""
     first = source.authors[0] if source.authors else None
-    who = (first.family or author_display(first)) if first else (source.publisher or "")
+    who = (first.family or _short_name(author_display(first))) if first else _short_name(
+        source.publisher or "")
     words = [w for w in re.split(r"\W+", source.title) if w and w.lower() not in _STOPWORDS]
-    stem = (_ascii_word(who.split()[0]) if who.split() else "") + (
+    stem = _ascii_word(who) + (
         (source.issued or "")[:4]) + (_ascii_word(words[0]) if words else "")
     stem = stem or "source"
     key, suffix = stem, iter("abcdefghijklmnopqrstuvwxyz")
     while session.scalar(select(Source.id).where(Source.key == key)) is not None:
         key = stem + next(suffix, "z" + str(session.scalar(select(func.count(Source.id)))))
     return key
+
+
+def _short_name(organisation: str) -> str:
+    """"International Energy Agency" -> "iea"; a name of one or two words stays as it is."""
+    words = [w for w in organisation.split() if w.lower() not in _STOPWORDS]
+    return "".join(w[0] for w in words) if len(words) > 2 else "".join(words)
 
 
 def validate_key(key: str) -> str:
