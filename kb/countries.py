@@ -50,7 +50,7 @@ def resolve_country(text: str) -> tuple[str, str] | None:
 
 
 def country_name(country: object) -> str:
-    return str(getattr(country, "common_name", None) or getattr(country, "name"))
+    return str(getattr(country, "common_name", None) or country.name)
 
 
 def name_of(code: str) -> str:

@@ -64,7 +64,8 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("args", "code", "message"), CASES, ids=[" ".join(c[0][:3]) for c in CASES])
+@pytest.mark.parametrize(("args", "code", "message"), CASES,
+                         ids=[" ".join(c[0][:3]) for c in CASES])
 def test_bad_input_is_refused_with_one_line_and_changes_nothing(
     seeded: KB, args: list[str], code: int, message: str
 ) -> None:

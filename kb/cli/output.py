@@ -33,7 +33,8 @@ def table(rows: list[dict[str, Any]], columns: list[str], widths: dict[str, int]
           ) -> str:
     """An aligned plain-text table; columns named in `widths` are cut to that many characters."""
     widths = widths or {}
-    cells = [[shorten(cell(row.get(c), ", "), widths.get(c, 10**6)) for c in columns] for row in rows]
+    cells = [[shorten(cell(row.get(c), ", "), widths.get(c, 10**6)) for c in columns]
+             for row in rows]
     sizes = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     lines = ["  ".join(c.upper().ljust(sizes[i]) for i, c in enumerate(columns)).rstrip()]
     lines += ["  ".join(v.ljust(sizes[i]) for i, v in enumerate(r)).rstrip() for r in cells]

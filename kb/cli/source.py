@@ -60,7 +60,7 @@ def source_group() -> None:
 
     \b
     Example:
-      kb source add --title "China and US Diverge on AI Strategies" --author "{NPR}" --date 2026-02-17
+      kb source add --title "Chip Wars" --author "Miller, Chris" --date 2022
       kb source show npr2026china
     """
 

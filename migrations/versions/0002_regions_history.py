@@ -20,43 +20,69 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table('region',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('note', sa.Text(), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_region')),
-    sa.UniqueConstraint('name', name=op.f('uq_region_name'))
+    op.create_table(
+        "region",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_region")),
+        sa.UniqueConstraint("name", name=op.f("uq_region_name")),
     )
-    op.create_table('region_country',
-    sa.Column('region_id', sa.Integer(), nullable=False),
-    sa.Column('country_code', sa.String(length=2), nullable=False),
-    sa.ForeignKeyConstraint(['country_code'], ['country.code'], name=op.f('fk_region_country_country_code_country')),
-    sa.ForeignKeyConstraint(['region_id'], ['region.id'], name=op.f('fk_region_country_region_id_region'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('region_id', 'country_code', name=op.f('pk_region_country')),
-    sqlite_with_rowid=False
+    op.create_table(
+        "region_country",
+        sa.Column("region_id", sa.Integer(), nullable=False),
+        sa.Column("country_code", sa.String(length=2), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["country_code"], ["country.code"], name=op.f("fk_region_country_country_code_country")
+        ),
+        sa.ForeignKeyConstraint(
+            ["region_id"],
+            ["region.id"],
+            name=op.f("fk_region_country_region_id_region"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("region_id", "country_code", name=op.f("pk_region_country")),
+        sqlite_with_rowid=False,
     )
-    op.create_table('claim_region',
-    sa.Column('region_id', sa.Integer(), nullable=False),
-    sa.Column('claim_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], name=op.f('fk_claim_region_claim_id_claim'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['region_id'], ['region.id'], name=op.f('fk_claim_region_region_id_region'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('region_id', 'claim_id', name=op.f('pk_claim_region')),
-    sqlite_with_rowid=False
+    op.create_table(
+        "claim_region",
+        sa.Column("region_id", sa.Integer(), nullable=False),
+        sa.Column("claim_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["claim_id"],
+            ["claim.id"],
+            name=op.f("fk_claim_region_claim_id_claim"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["region_id"],
+            ["region.id"],
+            name=op.f("fk_claim_region_region_id_region"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("region_id", "claim_id", name=op.f("pk_claim_region")),
+        sqlite_with_rowid=False,
     )
-    with op.batch_alter_table('claim_region', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_claim_region_claim_id'), ['claim_id'], unique=False)
+    with op.batch_alter_table("claim_region", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_claim_region_claim_id"), ["claim_id"], unique=False)
 
-    op.create_table('claim_revision',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('claim_id', sa.Integer(), nullable=False),
-    sa.Column('action', sa.String(length=10), nullable=False),
-    sa.Column('changed_at', sa.DateTime(), nullable=False),
-    sa.Column('snapshot', sa.Text(), nullable=False),
-    sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], name=op.f('fk_claim_revision_claim_id_claim'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_claim_revision'))
+    op.create_table(
+        "claim_revision",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("claim_id", sa.Integer(), nullable=False),
+        sa.Column("action", sa.String(length=10), nullable=False),
+        sa.Column("changed_at", sa.DateTime(), nullable=False),
+        sa.Column("snapshot", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["claim_id"],
+            ["claim.id"],
+            name=op.f("fk_claim_revision_claim_id_claim"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_claim_revision")),
     )
-    with op.batch_alter_table('claim_revision', schema=None) as batch_op:
-        batch_op.create_index('ix_claim_revision_claim_id', ['claim_id', 'id'], unique=False)
+    with op.batch_alter_table("claim_revision", schema=None) as batch_op:
+        batch_op.create_index("ix_claim_revision_claim_id", ["claim_id", "id"], unique=False)
 
     backfill_history()
 
@@ -65,27 +91,48 @@ def backfill_history() -> None:
     """Claims made before history was kept get one revision: their state at upgrade time."""
     conn = op.get_bind()
     links = {
-        name: _grouped(conn, sql) for name, sql in {
+        name: _grouped(conn, sql)
+        for name, sql in {
             "countries": "SELECT claim_id, country_code FROM claim_country",
             "themes": "SELECT ct.claim_id, t.path FROM claim_theme ct JOIN theme t "
-                      "ON t.id = ct.theme_id",
+            "ON t.id = ct.theme_id",
             "actors": "SELECT ca.claim_id, a.name FROM claim_actor ca JOIN actor a "
-                      "ON a.id = ca.actor_id",
+            "ON a.id = ca.actor_id",
         }.items()
     }
-    claims = conn.execute(sa.text(
-        "SELECT c.id, s.key, c.text, c.quote, c.locator, c.date, c.created_at "
-        "FROM claim c JOIN source s ON s.id = c.source_id ORDER BY c.id"
-    )).all()
-    revision = sa.table("claim_revision", sa.column("claim_id"), sa.column("action"),
-                        sa.column("changed_at", sa.DateTime), sa.column("snapshot"))
+    claims = conn.execute(
+        sa.text(
+            "SELECT c.id, s.key, c.text, c.quote, c.locator, c.date, c.created_at "
+            "FROM claim c JOIN source s ON s.id = c.source_id ORDER BY c.id"
+        )
+    ).all()
+    revision = sa.table(
+        "claim_revision",
+        sa.column("claim_id"),
+        sa.column("action"),
+        sa.column("changed_at", sa.DateTime),
+        sa.column("snapshot"),
+    )
     rows = [
-        {"claim_id": c.id, "action": "created", "changed_at": _as_datetime(c.created_at),
-         "snapshot": json.dumps({
-             "source": c.key, "text": c.text, "quote": c.quote, "locator": c.locator,
-             "date": c.date, "countries": links["countries"].get(c.id, []), "regions": [],
-             "themes": links["themes"].get(c.id, []), "actors": links["actors"].get(c.id, []),
-         }, ensure_ascii=False)}
+        {
+            "claim_id": c.id,
+            "action": "created",
+            "changed_at": _as_datetime(c.created_at),
+            "snapshot": json.dumps(
+                {
+                    "source": c.key,
+                    "text": c.text,
+                    "quote": c.quote,
+                    "locator": c.locator,
+                    "date": c.date,
+                    "countries": links["countries"].get(c.id, []),
+                    "regions": [],
+                    "themes": links["themes"].get(c.id, []),
+                    "actors": links["actors"].get(c.id, []),
+                },
+                ensure_ascii=False,
+            ),
+        }
         for c in claims
     ]
     if rows:
@@ -104,13 +151,13 @@ def _as_datetime(value: object) -> dt.datetime:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('claim_revision', schema=None) as batch_op:
-        batch_op.drop_index('ix_claim_revision_claim_id')
+    with op.batch_alter_table("claim_revision", schema=None) as batch_op:
+        batch_op.drop_index("ix_claim_revision_claim_id")
 
-    op.drop_table('claim_revision')
-    with op.batch_alter_table('claim_region', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_claim_region_claim_id'))
+    op.drop_table("claim_revision")
+    with op.batch_alter_table("claim_region", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_claim_region_claim_id"))
 
-    op.drop_table('claim_region')
+    op.drop_table("claim_region")
     op.drop_table("region_country")
     op.drop_table("region")
