@@ -71,8 +71,8 @@ def main() -> None:
     cli()
 
 
-from kb.cli import claim, db, evidence, misc, source  # noqa: E402
+from kb.cli import claim, db, evidence, misc, source, transfer  # noqa: E402
 
-for module in (db, source, claim, evidence, misc):
+for module in (db, source, claim, evidence, misc, transfer):
     for command in module.COMMANDS:
         cli.add_command(command)

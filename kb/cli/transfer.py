@@ -1,0 +1,120 @@
+"""`kb export ...` and `kb import`: citations and claims out, sources in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kb.cli.app import App, pass_app
+from kb.cli.filters import claim_filters, make_filter
+
+CITATION_FORMATS = ["bibtex", "biblatex", "csl-json", "ris", "text", "html"]
+CLAIM_FORMATS = ["markdown", "claimreview"]
+
+
+def write_output(text: str, output: str | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+
+
+@click.group("export")
+def export_group() -> None:
+    """Export the sources behind claims as citations, or the claims themselves.
+
+    \b
+    Example:
+      kb export citations --country China --format biblatex -o china.bib
+      kb export claims --theme energy --format markdown -o brief.md
+    """
+
+
+@export_group.command("citations")
+@claim_filters
+@click.option("--format", "fmt", type=click.Choice(CITATION_FORMATS), default="bibtex",
+              show_default=True)
+@click.option("--style", default="apa", show_default=True,
+              help="For text and html: apa, chicago-author-date, mla, ieee, harvard, or a .csl "
+                   "file.")
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
+@pass_app
+def citations(app: App, fmt: str, style: str, output: str | None, **options: Any) -> None:
+    """Write the distinct sources behind the matching claims (all sources without filters).
+
+    \b
+    Example:
+      kb export citations --format csl-json -o refs.json
+      kb export citations --country US --format text --style chicago-author-date
+    """
+    from kb.services.citations import export
+
+    with app.read() as session:
+        text = export(session, make_filter(options), fmt, style)
+    write_output(text, output)
+
+
+@export_group.command("claims")
+@claim_filters
+@click.option("--format", "fmt", type=click.Choice(CLAIM_FORMATS), required=True)
+@click.option("-o", "--output", metavar="FILE",
+              help="Write to FILE (markdown writes its bibliography beside it).")
+@pass_app
+def claims(app: App, fmt: str, output: str | None, **options: Any) -> None:
+    """Write the matching claims: a cited Markdown brief, or schema.org ClaimReview JSON-LD.
+
+    \b
+    Example:
+      kb export claims --country China --format markdown -o brief.md
+      pandoc --citeproc brief.md -o brief.html
+    """
+    from kb.services import briefs
+
+    where = make_filter(options)
+    if fmt == "markdown":
+        if output is None:
+            raise click.UsageError("--format markdown needs -o FILE (the bibliography is "
+                                   "written beside it)")
+        brief = Path(output)
+        bibliography = brief.with_suffix(".json")
+        with app.read() as session:
+            markdown, items = briefs.markdown(session, where, bibliography.name)
+        bibliography.write_text(items, encoding="utf-8")
+        brief.write_text(markdown, encoding="utf-8")
+        click.echo(f"wrote {brief} and its bibliography {bibliography}", err=True)
+    else:
+        with app.read() as session:
+            text = briefs.claimreview(session, where)
+        write_output(text, output)
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["bibtex", "biblatex", "csl-json", "ris"]),
+              help="Default: from the extension (.bib, .json, .ris).")
+@click.option("--overwrite", is_flag=True, help="Replace sources that are already here.")
+@pass_app
+def import_(app: App, file: str, fmt: str | None, overwrite: bool) -> None:
+    """Import sources from BibTeX/BibLaTeX, CSL-JSON (Zotero) or RIS, all or nothing.
+
+    \b
+    Example:
+      kb import library.bib
+      kb import zotero-export.json --overwrite
+    """
+    from kb.services import citations
+
+    fmt = citations.detect_format(file, fmt)
+    text = Path(file).read_text(encoding="utf-8-sig")
+    refs, warnings = citations.parse(text, fmt)
+    with app.write() as session:
+        report = citations.import_references(session, refs, overwrite=overwrite)
+    for warning in [*warnings, *report.warnings]:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"imported {len(report.added)}, skipped {len(report.skipped) + len(warnings)}, "
+               f"failed {len(report.failed)}", err=True)
+
+
+COMMANDS = [export_group, import_]

@@ -1,0 +1,56 @@
+"""The record every citation format reads and writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kb.dates import PartialDate
+
+
+@dataclass(frozen=True)
+class Name:
+    """A person (family, given) or an organisation (literal), never both."""
+
+    family: str | None = None
+    given: str | None = None
+    literal: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Name:
+        """kb's own spelling: `{Organisation}`, `Family, Given` or `Given Family`."""
+        text = " ".join(text.split())
+        if text.startswith("{") and text.endswith("}"):
+            return cls(literal=text[1:-1])
+        if "," in text:
+            family, given = (p.strip() for p in text.split(",", 1))
+            return cls(family=family, given=given or None)
+        *given, family = text.split(" ")
+        return cls(family=family, given=" ".join(given) or None)
+
+    def as_kb(self) -> str:
+        """Back to kb's spelling (what `--author` takes)."""
+        if self.literal is not None:
+            return "{" + self.literal + "}"
+        return f"{self.family}, {self.given}" if self.given else str(self.family)
+
+
+@dataclass
+class Reference:
+    """A citable work, as the formats see it (CSL's vocabulary)."""
+
+    key: str
+    type: str
+    title: str
+    authors: list[Name] = field(default_factory=list)
+    container: str | None = None
+    publisher: str | None = None
+    issued: PartialDate | None = None
+    url: str | None = None
+    doi: str | None = None
+    accessed: PartialDate | None = None
+    language: str | None = None
+    note: str | None = None
+
+
+class FormatError(ValueError):
+    """A file that cannot be read; the message names the line or record."""

@@ -1,0 +1,132 @@
+"""Claims written out for readers: a cited Markdown brief, and schema.org ClaimReview."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+from kb.formats import csl_json
+from kb.services import citations, status
+from kb.services.claims import record
+from kb.services.query import ClaimFilter, load, select_claims
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from kb.models import Claim, Source
+
+# pandoc recognises these as locator labels; any other locator goes in as a suffix.
+_LOCATOR_LABELS = re.compile(
+    r"^(p|pp|para|paras|¶|¶¶|sec|secs|chap|chaps|fig|figs|l|ll|n|nn|vol|vols|col|cols|"
+    r"bk|no|op|pt|sv|v|vv|ch|line|lines|page|pages|paragraph|section|chapter|figure|note|"
+    r"verse|volume|column|book|part|number)\.?\s", re.IGNORECASE)
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]<>#+!|@~^$])")
+
+
+def escape_markdown(text: str) -> str:
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
+def citation(key: str, locator: str | None) -> str:
+    """`[@key, para. 4]`: pandoc's citation with the claim's pinpoint."""
+    if not locator:
+        return f"[@{key}]"
+    if _LOCATOR_LABELS.match(locator):
+        return f"[@{key}, {escape_markdown(locator)}]"
+    return f"[@{key}, {escape_markdown(locator)}]" if locator[0].isdigit() else \
+        f"[@{key}, {{{escape_markdown(locator)}}}]"
+
+
+def _claims(session: Session, where: ClaimFilter) -> tuple[list[Claim], dict[int, str]]:
+    found = load(session, select_claims(session, where))
+    found.sort(key=lambda c: (c.source.key, c.id))
+    return found, status.statuses(session, [c.id for c in found])
+
+
+def markdown(session: Session, where: ClaimFilter, bibliography: str) -> tuple[str, str]:
+    """The brief and its CSL-JSON bibliography (every source the brief cites)."""
+    found, standing = _claims(session, where)
+    sources: dict[str, Source] = {c.source.key: c.source for c in found}
+    lines = ["---", "title: Claims", f"bibliography: {bibliography}", "---", ""]
+    for claim in found:
+        about = ", ".join([*(c.code for c in claim.countries), *(r.name for r in claim.regions)])
+        lines.append(f"## {escape_markdown(claim.text)}")
+        lines.append("")
+        if claim.quote:
+            lines.append(f"> {escape_markdown(claim.quote)}")
+            lines.append("")
+        lines.append(f"{citation(claim.source.key, claim.locator)}")
+        lines.append("")
+        details = [f"Standing: {standing[claim.id]}"]
+        if about:
+            details.append(f"About: {escape_markdown(about)}")
+        if claim.themes:
+            details.append("Themes: " + escape_markdown(", ".join(t.path for t in claim.themes)))
+        lines.append(" · ".join(details))
+        lines.append("")
+    if found:
+        lines += ["# References", ""]
+    refs = [citations.reference(s) for s in sources.values()]
+    return "\n".join(lines), csl_json.dump(refs)
+
+
+RATINGS = {"refuted": (1, "False"), "contested": (2, "Disputed"),
+           "unverified": (3, "Unproven"), "supported": (4, "Supported")}
+
+
+def _claimant(source: Source) -> list[dict[str, str]] | dict[str, str] | None:
+    if source.authors:
+        people = [{"@type": "Organization" if a.literal else "Person",
+                   "name": a.name[1:-1] if a.literal else
+                   " ".join(p for p in (a.given, a.family) if p)} for a in source.authors]
+        return people[0] if len(people) == 1 else people
+    name = source.publisher or source.container
+    return {"@type": "Organization", "name": name} if name else None
+
+
+def _work(source: Source) -> dict[str, Any]:
+    work: dict[str, Any] = {"@type": "CreativeWork", "name": source.title}
+    optional = {"url": source.url, "datePublished": source.issued,
+                "author": _claimant(source),
+                "sameAs": f"https://doi.org/{source.doi}" if source.doi else None}
+    work.update({k: v for k, v in optional.items() if v})
+    return work
+
+
+def claimreview(session: Session, where: ClaimFilter) -> str:
+    """schema.org ClaimReview JSON-LD for each matching claim that has evidence."""
+    found, standing = _claims(session, where)
+    reviews = []
+    for claim in found:
+        if not claim.evidence:
+            continue
+        value, name = RATINGS[standing[claim.id]]
+        item: dict[str, Any] = {"@type": "Claim", "appearance": _work(claim.source),
+                                "firstAppearance": _work(claim.source)}
+        if claim.date:
+            item["datePublished"] = claim.date
+        if (claimant := _claimant(claim.source)) is not None:
+            item["author"] = claimant
+        evidence_works = []
+        for link in claim.evidence:
+            if link.source is not None:
+                work = _work(link.source)
+            else:
+                work = {"@type": "Claim", "identifier": f"claim:{link.evidence_claim_id}"}
+            work["description"] = f"{link.relation}: {link.note or link.quote or ''}".strip(": ")
+            evidence_works.append(work)
+        reviews.append({
+            "@context": "https://schema.org",
+            "@type": "ClaimReview",
+            "identifier": f"claim:{claim.id}",
+            "claimReviewed": claim.quote or claim.text,
+            "description": claim.text,
+            "itemReviewed": item,
+            "reviewRating": {"@type": "Rating", "ratingValue": value, "worstRating": 1,
+                             "bestRating": 4, "alternateName": name,
+                             "ratingExplanation": f"kb standing: {standing[claim.id]}"},
+            "citation": evidence_works,
+            "about": record(claim, standing[claim.id])["countries"],
+        })
+    return json.dumps(reviews, indent=2, ensure_ascii=False) + "\n"
