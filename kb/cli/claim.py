@@ -109,24 +109,31 @@ def list_(app: App, fmt: str, **options: Any) -> None:
 @claim_group.command("show")
 @click.argument("claim_id", type=int)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--cite", "style", metavar="STYLE",
+              help="Add the formatted citation: apa, chicago-author-date, mla, ieee, harvard.")
 @pass_app
-def show(app: App, claim_id: int, fmt: str) -> None:
+def show(app: App, claim_id: int, fmt: str, style: str | None) -> None:
     """Show a claim with its quote, standing and evidence.
 
     \b
     Example:
       kb claim show 12 --format json
+      kb claim show 12 --cite chicago-author-date
     """
-    from kb.services import claims
+    from kb.services import citations, claims
 
     with app.read() as session:
         record = claims.show(session, claim_id)
+        if style:
+            source = claims.get(session, claim_id).source
+            record["citation"] = citations.render(
+                [citations.reference(source)], "text", style).strip()
     emit_one(record, fmt, [
         ("id", record["id"]), ("source", record["source"]), ("text", record["text"]),
         ("quote", record["quote"]), ("locator", record["locator"]), ("date", record["date"]),
         ("countries", record["countries"]), ("regions", record["regions"]),
         ("themes", record["themes"]), ("actors", record["actors"]),
-        ("status", record["status"]),
+        ("status", record["status"]), ("citation", record.get("citation")),
     ])
     if fmt == "table" and record["evidence"]:
         click.echo()

@@ -152,8 +152,17 @@ def _decode(text: str) -> str:
 
     from pylatexenc.latex2text import LatexNodes2Text
 
+    # pylatexenc reads ~ as a space and ^ as a modifier letter; keep the characters we escaped.
+    for macro, placeholder in _KEEP.items():
+        text = text.replace(macro, placeholder)
     plain = LatexNodes2Text(math_mode="verbatim", keep_braced_groups=False).latex_to_text(text)
+    for macro, placeholder in _KEEP.items():
+        plain = plain.replace(placeholder, _SPECIALS_BACK[macro])
     return unicodedata.normalize("NFC", " ".join(plain.split()))
+
+
+_KEEP = {r"\textasciitilde{}": "\ue000", r"\textasciicircum{}": "\ue001"}
+_SPECIALS_BACK = {r"\textasciitilde{}": "~", r"\textasciicircum{}": "^"}
 
 
 def _names_from(value: str) -> list[Name]:

@@ -150,4 +150,5 @@ def _usable_key(session: Session, key: str) -> bool:
         sources.validate_key(key)
     except Invalid:
         return False
-    return session.scalar(select(Source.id).where(Source.key == key)) is None
+    # Zotero numbers its items; a number makes a poor citation key, so kb makes one.
+    return not key.isdigit() and session.scalar(select(Source.id).where(Source.key == key)) is None
