@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from kb.services.claims import ClaimFields
+    from kb.services.query import ClaimFilter
 
 CLAIM_COLUMNS = ["id", "date", "source", "status", "countries", "themes", "text"]
 CLAIM_WIDTHS = {"text": 70, "themes": 30}
@@ -98,12 +99,19 @@ def list_(app: App, fmt: str, **options: Any) -> None:
     Example:
       kb claim list --country China --theme hardware --since 2025
       kb claim list --country "Global South" --status unverified --format json
+      kb claim list --search '"power grid" OR nuclear' --country US
     """
+    list_claims(app, make_filter(options), fmt)
+
+
+def list_claims(app: App, where: ClaimFilter, fmt: str) -> None:
     from kb.services.query import query_claims
+    from kb.services.search import highlighter
 
     with app.read() as session:
-        rows = query_claims(session, make_filter(options))
-    emit(rows, fmt, CLAIM_COLUMNS, CLAIM_WIDTHS)
+        rows = query_claims(session, where)
+    emit(rows, fmt, CLAIM_COLUMNS, CLAIM_WIDTHS,
+         highlight=highlighter(where.search) if where.search else None)
 
 
 @claim_group.command("show")
@@ -207,4 +215,26 @@ def history(app: App, claim_id: int, fmt: str) -> None:
             click.echo(f"    {name}: {change['from']!r} -> {change['to']!r}")
 
 
-COMMANDS = [claim_group]
+@click.command("search")
+@click.argument("query")
+@claim_filters
+@format_option
+@pass_app
+def search(app: App, query: str, fmt: str, **options: Any) -> None:
+    """Full-text search of claims, quotes and source titles, best matches first.
+
+    QUERY takes words (all must match), "exact phrases", OR, NOT and prefix* — and every
+    filter of `kb claim list`.
+
+    \b
+    Example:
+      kb search 'chips NOT Nvidia'
+      kb search '"power grid" OR nuclear' --country US
+      kb search 'semicon*' --since 2025
+    """
+    where = make_filter(options)
+    where.search = query
+    list_claims(app, where, fmt)
+
+
+COMMANDS = [claim_group, search]

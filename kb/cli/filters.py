@@ -26,6 +26,8 @@ def claim_filters(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--until", metavar="D", help="Asserted on or before D (YYYY[-MM[-DD]])."),
         click.option("--status", metavar="S",
                      help=f"Standing from evidence: {', '.join(STATUS_CHOICES)}."),
+        click.option("--search", metavar="Q",
+                     help='Full text: words, "a phrase", OR, NOT, prefix*.'),
         click.option("--limit", type=click.IntRange(min=0), metavar="N",
                      help="At most N claims."),
     ]
@@ -41,5 +43,6 @@ def make_filter(options: dict[str, Any]) -> ClaimFilter:
     return ClaimFilter(
         countries=list(options.pop("countries")), themes=list(options.pop("themes")),
         source=options.pop("source"), actor=options.pop("actor"), since=options.pop("since"),
-        until=options.pop("until"), status=options.pop("status"), limit=options.pop("limit"),
+        until=options.pop("until"), status=options.pop("status"), search=options.pop("search"),
+        limit=options.pop("limit"),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 import click
@@ -29,20 +30,27 @@ def shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def table(rows: list[dict[str, Any]], columns: list[str], widths: dict[str, int] | None = None
-          ) -> str:
-    """An aligned plain-text table; columns named in `widths` are cut to that many characters."""
+def table(rows: list[dict[str, Any]], columns: list[str], widths: dict[str, int] | None = None,
+          highlight: re.Pattern[str] | None = None) -> str:
+    """An aligned plain-text table; columns named in `widths` are cut to that many characters.
+
+    `highlight` marks matching words in bold (click drops the styling when not on a terminal).
+    """
     widths = widths or {}
     cells = [[shorten(cell(row.get(c), ", "), widths.get(c, 10**6)) for c in columns]
              for row in rows]
     sizes = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     lines = ["  ".join(c.upper().ljust(sizes[i]) for i, c in enumerate(columns)).rstrip()]
-    lines += ["  ".join(v.ljust(sizes[i]) for i, v in enumerate(r)).rstrip() for r in cells]
+    for row in cells:
+        line = "  ".join(v.ljust(sizes[i]) for i, v in enumerate(row)).rstrip()
+        if highlight is not None:
+            line = highlight.sub(lambda m: click.style(m.group(), bold=True, fg="yellow"), line)
+        lines.append(line)
     return "\n".join(lines)
 
 
 def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str],
-         widths: dict[str, int] | None = None) -> None:
+         widths: dict[str, int] | None = None, highlight: re.Pattern[str] | None = None) -> None:
     """Print a listing in the chosen format; an empty table prints nothing."""
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -55,7 +63,7 @@ def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str],
             writer.writerow({k: cell(v) for k, v in row.items()})
         click.echo(buffer.getvalue(), nl=False)
     elif rows:
-        click.echo(table(rows, columns, widths))
+        click.echo(table(rows, columns, widths, highlight))
 
 
 def emit_one(record: dict[str, Any], fmt: str, lines: list[tuple[str, Any]]) -> None:

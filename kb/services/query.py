@@ -29,6 +29,7 @@ class ClaimFilter:
     since: str | None = None
     until: str | None = None
     status: str | None = None
+    search: str | None = None
     limit: int | None = None
 
 
@@ -56,6 +57,11 @@ def select_claims(session: Session, where: ClaimFilter) -> Select[tuple[Claim]]:
         stmt = stmt.where(Claim.date_start <= until.end)
     if where.status:
         stmt = stmt.where(status.condition(where.status))
+    if where.search:
+        from kb.services.search import matches
+
+        found = matches(session, where.search).subquery("search")
+        stmt = stmt.join(found, found.c.claim_id == Claim.id).order_by(found.c.rank)
     stmt = stmt.order_by(Claim.date_start.desc().nulls_last(), Claim.id.desc())
     if where.limit is not None:
         if where.limit < 0:
