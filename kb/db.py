@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from kb.errors import Busy, Invalid, KBError
 
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Iterator
 
     from sqlalchemy.engine import Engine
@@ -162,6 +162,23 @@ class Database:
         """One transaction for the whole command: it commits whole or changes nothing."""
         with translate_errors(self.url), self._writer() as session, session.begin():
             yield session
+
+    def backup(self, target: Path) -> None:
+        """A consistent copy through SQLite's online backup API, while others keep writing."""
+        if sqlite_path(self.url) is None:
+            raise KBError("kb backup copies SQLite databases; for PostgreSQL use pg_dump")
+        if target.exists():
+            raise KBError(f"backup target '{target}' exists; choose a new file")
+        with translate_errors(self.url):
+            source = self.engine.raw_connection()
+            try:
+                copy = sqlite3.connect(target)
+                try:
+                    source.driver_connection.backup(copy, pages=1024)  # type: ignore[union-attr]
+                finally:
+                    copy.close()
+            finally:
+                source.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

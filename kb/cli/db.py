@@ -85,4 +85,20 @@ def current(app: App) -> None:
     click.echo((revision or "base") + suffix)
 
 
-COMMANDS = [init, db_group]
+@click.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@pass_app
+def backup(app: App, path: str) -> None:
+    """Write a consistent copy of the database to PATH, even while others write to it.
+
+    \b
+    Example:
+      kb backup ~/backups/kb-$(date +%F).sqlite3
+    """
+    from pathlib import Path
+
+    app.database.backup(Path(path).expanduser())
+    click.echo(f"backed up to {path}", err=True)
+
+
+COMMANDS = [init, db_group, backup]

@@ -11,7 +11,7 @@ from kb.cli.app import App, pass_app
 from kb.cli.filters import claim_filters, make_filter
 
 CITATION_FORMATS = ["bibtex", "biblatex", "csl-json", "ris", "text", "html"]
-CLAIM_FORMATS = ["markdown", "claimreview"]
+CLAIM_FORMATS = ["jsonl", "csv", "markdown", "claimreview"]
 
 
 def write_output(text: str, output: str | None) -> None:
@@ -63,17 +63,32 @@ def citations(app: App, fmt: str, style: str, output: str | None, **options: Any
               help="Write to FILE (markdown writes its bibliography beside it).")
 @pass_app
 def claims(app: App, fmt: str, output: str | None, **options: Any) -> None:
-    """Write the matching claims: a cited Markdown brief, or schema.org ClaimReview JSON-LD.
+    """Write the matching claims: JSON Lines or CSV (for `kb import`), a cited Markdown brief,
+    or schema.org ClaimReview JSON-LD.
 
     \b
     Example:
+      kb export claims --format jsonl -o everything.jsonl
       kb export claims --country China --format markdown -o brief.md
       pandoc --citeproc brief.md -o brief.html
     """
     from kb.services import briefs
 
     where = make_filter(options)
-    if fmt == "markdown":
+    if fmt in ("jsonl", "csv"):
+        from kb.services.bulk import export_lines
+        from kb.models import Claim
+        from kb.services.query import ClaimFilter, select_claims
+
+        with app.read() as session:
+            ids = list(session.scalars(select_claims(session, where).with_only_columns(
+                Claim.id).order_by(Claim.id)))
+            everything = where == ClaimFilter()
+            stream = click.open_file(output or "-", "w", encoding="utf-8")
+            with stream:
+                for line in export_lines(session, ids, fmt, every_source=everything):
+                    stream.write(line)
+    elif fmt == "markdown":
         if output is None:
             raise click.UsageError("--format markdown needs -o FILE (the bibliography is "
                                    "written beside it)")
@@ -92,21 +107,27 @@ def claims(app: App, fmt: str, output: str | None, **options: Any) -> None:
 
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["bibtex", "biblatex", "csl-json", "ris"]),
-              help="Default: from the extension (.bib, .json, .ris).")
+@click.option("--format", "fmt",
+              type=click.Choice(["bibtex", "biblatex", "csl-json", "ris", "jsonl", "csv"]),
+              help="Default: from the extension (.bib, .json, .ris, .jsonl, .csv).")
 @click.option("--overwrite", is_flag=True, help="Replace sources that are already here.")
 @pass_app
 def import_(app: App, file: str, fmt: str | None, overwrite: bool) -> None:
-    """Import sources from BibTeX/BibLaTeX, CSL-JSON (Zotero) or RIS, all or nothing.
+    """Import sources (BibTeX/BibLaTeX, CSL-JSON, RIS) or claims (JSON Lines, CSV), all or
+    nothing.
 
     \b
     Example:
       kb import library.bib
       kb import zotero-export.json --overwrite
+      kb import claims.jsonl
     """
     from kb.services import citations
 
     fmt = citations.detect_format(file, fmt)
+    if fmt in ("jsonl", "csv"):
+        import_claims(app, file, fmt)
+        return
     text = Path(file).read_text(encoding="utf-8-sig")
     refs, warnings = citations.parse(text, fmt)
     with app.write() as session:
@@ -115,6 +136,30 @@ def import_(app: App, file: str, fmt: str | None, overwrite: bool) -> None:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"imported {len(report.added)}, skipped {len(report.skipped) + len(warnings)}, "
                f"failed {len(report.failed)}", err=True)
+
+
+def import_claims(app: App, file: str, fmt: str) -> None:
+    """Stream claims in; a progress bar on stderr when it is a terminal."""
+    import io
+    import os
+    import sys
+
+    from kb.services import bulk
+
+    with open(file, "rb") as raw, app.write() as session:
+        stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        lines = (bulk.records_from_jsonl(stream) if fmt == "jsonl"
+                 else bulk.records_from_csv(stream))
+        if not sys.stderr.isatty():
+            summary = bulk.import_claims(session, lines)
+        else:
+            with click.progressbar(length=os.path.getsize(file), label="importing",
+                                   file=sys.stderr) as bar:
+                # The bytes read so far (the buffer runs a little ahead of the parser).
+                summary = bulk.import_claims(session, lines,
+                                             lambda _n: bar.update(raw.tell() - bar.pos))
+    click.echo(f"imported {summary.claims} claim(s), {summary.sources} source(s), "
+               f"{summary.evidence} evidence link(s)", err=True)
 
 
 COMMANDS = [export_group, import_]

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 CITATION_FORMATS = ("bibtex", "biblatex", "csl-json", "ris", "text", "html")
 IMPORT_FORMATS = {".bib": "bibtex", ".bibtex": "bibtex", ".json": "csl-json",
-                  ".csl.json": "csl-json", ".ris": "ris"}
+                  ".csl.json": "csl-json", ".ris": "ris", ".jsonl": "jsonl", ".ndjson": "jsonl",
+                  ".csv": "csv"}
 
 
 def reference(source: Source) -> Reference:

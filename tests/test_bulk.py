@@ -1,0 +1,131 @@
+"""Bulk claims: JSON Lines and CSV round trips, all-or-nothing imports, backups, SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import KB
+
+
+def content(kb: KB) -> list[dict]:  # type: ignore[type-arg]
+    """Sources, claims and evidence, without ids and timestamps that may differ."""
+    lines = kb.ok("export", "claims", "--format", "jsonl").splitlines()
+    rows = [json.loads(line) for line in lines]
+    for row in rows:
+        for key in ("created", "updated"):
+            row.pop(key, None)
+    return rows
+
+
+def fresh(tmp_path: Path, template_db: Path, name: str) -> KB:
+    import shutil
+
+    from tests.conftest import KB as Fresh
+
+    path = tmp_path / name
+    shutil.copy(template_db, path)
+    return Fresh(path)
+
+
+def test_jsonl_export_then_import_gives_back_everything(seeded: KB, tmp_path: Path,
+                                                        template_db: Path) -> None:
+    out = tmp_path / "all.jsonl"
+    seeded.ok("export", "claims", "--format", "jsonl", "-o", str(out))
+    empty = fresh(tmp_path, template_db, "empty.sqlite3")
+    result = empty("import", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "imported 42 claim(s), 2 source(s), 3 evidence link(s)\n"
+    assert content(empty) == content(seeded)
+    assert json.loads(empty.ok("search", "nuclear", "--format", "json"))  # index filled
+
+
+def test_csv_import_resolves_names_and_regions(seeded: KB, tmp_path: Path) -> None:
+    path = tmp_path / "claims.csv"
+    path.write_text("source,text,quote,locator,date,countries,themes,actors\n"
+                    "npr2026china,Chips are short,,p. 2,2025-06,PRC;Africa,hardware/chips,"
+                    "Huawei\n")
+    seeded.ok("import", str(path))
+    (claim,) = json.loads(seeded.ok("claim", "list", "--actor", "Huawei", "--format", "json"))
+    assert (claim["countries"], claim["regions"], claim["date"]) == (["CN"], ["Africa"],
+                                                                      "2025-06")
+
+
+@pytest.mark.parametrize(("lines", "message"), [
+    (['{"source": "npr2026china", "text": "ok"}', "{not json"],
+     "Error: line 2: not JSON (Expecting property name enclosed in double quotes); "
+     "nothing was imported"),
+    (['{"source": "npr2026china", "text": "ok"}', '{"source": "nope", "text": "x"}'],
+     "Error: line 2: source 'nope' not found (see `kb source list`); nothing was imported"),
+    (['{"source": "npr2026china", "text": "ok", "date": "2026-13-45"}'],
+     "Error: line 1: invalid date '2026-13-45': month must be between 1 and 12; "
+     "nothing was imported"),
+    (['{"source": "npr2026china", "text": "ok", "countries": ["Atlantis"]}'],
+     "Error: line 1: invalid country 'Atlantis': not a known country or region "
+     "(see `kb countries`); nothing was imported"),
+])
+def test_a_bad_record_refuses_the_whole_import(seeded: KB, tmp_path: Path, lines: list[str],
+                                               message: str) -> None:
+    path = tmp_path / "claims.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    before = seeded.dump()
+    result = seeded("import", str(path))
+    assert result.exit_code == 1
+    assert result.stderr == message + "\n"
+    assert seeded.dump() == before
+
+
+def write_big(path: Path, count: int) -> None:
+    with path.open("w") as out:
+        out.write(json.dumps({"source_record": {"key": "big", "title": "Big"}}) + "\n")
+        for i in range(count):
+            out.write(json.dumps({"source": "big", "text": f"claim number {i}",
+                                  "countries": ["US"], "themes": ["t/x"]}) + "\n")
+
+
+def test_an_import_killed_halfway_leaves_the_database_as_it_was(seeded: KB,
+                                                                 tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    write_big(path, 400_000)
+    before = seeded.dump()
+    process = subprocess.Popen([sys.executable, "-m", "kb", "--db", str(seeded.path),
+                                "import", str(path)], stderr=subprocess.DEVNULL)
+    # Wait until the import holds the write lock and has written to the WAL, then kill it.
+    wal = seeded.path.with_name(seeded.path.name + "-wal")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not wal.exists() or wal.stat().st_size < 4_000_000):
+        time.sleep(0.05)
+    assert process.poll() is None, "the import finished before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert seeded.dump() == before
+    assert seeded.ok("claim", "add", "--source", "npr2026china", "--text", "still usable")
+
+
+def test_backup_is_consistent_while_another_process_writes(seeded: KB, tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    write_big(path, 100_000)
+    writer = subprocess.Popen([sys.executable, "-m", "kb", "--db", str(seeded.path), "import",
+                               str(path)], stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    target = tmp_path / "copy.sqlite3"
+    seeded.ok("backup", str(target))
+    assert writer.wait() == 0
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        count = conn.execute("SELECT count(*) FROM claim").fetchone()[0]
+    assert count in (42, 100_042)  # before or after the import, never half of it
+    refused = seeded("backup", str(target))
+    assert refused.exit_code == 1
+    assert refused.stderr == f"Error: backup target '{target}' exists; choose a new file\n"
