@@ -1,0 +1,238 @@
+"""kb's benchmark: each figure beside a baseline measured in the same run on the same rows.
+
+    python bench/run.py                # 100k and 1M claims (about 10 minutes on 2 cores)
+    python bench/run.py --sizes 100000 # one size
+
+Prints a table per size and writes nothing else; copy the figures into bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+COUNTRIES = ["US", "CN", "GB", "DE", "FR", "JP", "KR", "IN", "BR", "RU", "TW", "IL", "CA",
+             "AU", "NL", "SG", "AE", "SA", "ZA", "NG", "KE", "EG", "MX", "AR", "ID", "VN",
+             "TH", "MY", "PH", "PK", "BD", "TR", "IR", "UA", "PL", "SE", "FI", "NO", "DK",
+             "ES", "IT", "CH", "AT", "BE", "IE", "NZ", "CL", "CO", "PE", "ET"]
+TOP = ["hardware", "energy", "policy", "models", "economy", "security", "trade", "adoption",
+       "ecosystem", "infrastructure"]
+SUB = ["chips", "grid", "export-controls", "frontier", "costs", "military", "tariffs",
+       "industry", "open", "data-centers"]
+THEMES = [f"{t}/{s}" for t in TOP for s in SUB[:6]]
+WORDS = ("chips grid power nuclear export controls model frontier open weights adoption "
+         "industry cost efficiency inference training compute subsidy tariff semiconductor "
+         "lithography data centre latency capital labour productivity growth risk safety "
+         "alignment regulation standard treaty alliance supply chain rare earths").split()
+
+
+def generate(path: Path, claims: int, seed: int = 7) -> None:
+    """A synthetic corpus in kb's JSON Lines shape: sources, then claims with evidence."""
+    rng = random.Random(seed)
+    n_sources = max(10, claims // 100)
+    weights = [1 / (i + 1) for i in range(len(COUNTRIES))]  # a few countries dominate
+    with path.open("w") as out:
+        for s in range(n_sources):
+            out.write(json.dumps({"source_record": {
+                "key": f"src{s}", "title": f"Report {s} on " + " ".join(rng.sample(WORDS, 3)),
+                "type": "report", "date": f"{rng.randint(2015, 2026)}"}}) + "\n")
+        for i in range(1, claims + 1):
+            year = rng.randint(2015, 2026)
+            record = {
+                "id": i, "source": f"src{rng.randrange(n_sources)}",
+                "text": " ".join(rng.choices(WORDS, k=12)),
+                "quote": " ".join(rng.choices(WORDS, k=8)),
+                "locator": f"p. {rng.randint(1, 300)}",
+                "date": f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                "countries": sorted(set(rng.choices(COUNTRIES, weights, k=rng.randint(1, 3)))),
+                "themes": sorted(set(rng.choices(THEMES, k=rng.randint(1, 3)))),
+            }
+            if rng.random() < 0.5 and i > 1:
+                link = {"relation": rng.choice(["supports", "refutes", "qualifies"])}
+                if rng.random() < 0.5:
+                    link["claim"] = rng.randint(1, i - 1)
+                else:
+                    link["source"] = f"src{rng.randrange(n_sources)}"
+                record["evidence"] = [link]
+            out.write(json.dumps(record) + "\n")
+
+
+def kb(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "kb", "--db", str(db), *args],
+                          capture_output=True, text=True, check=True)
+
+
+def timed(command: list[str], runs: int = 10) -> float:
+    """Median wall time of a whole process, in seconds."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def baseline_import(corpus: Path, db: Path) -> float:
+    """Raw sqlite3 executemany of the same rows into the same schema (the floor)."""
+    start = time.perf_counter()
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("BEGIN IMMEDIATE")
+    source_ids: dict[str, int] = {}
+    theme_ids: dict[str, int] = {}
+    now = "2026-01-01 00:00:00"
+    claims, countries, themes, evidence = [], [], [], []
+
+    def flush() -> None:
+        conn.executemany("INSERT INTO claim (id, source_id, text, quote, locator, date, "
+                         "date_start, date_end, created_at, updated_at) VALUES "
+                         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", claims)
+        conn.executemany("INSERT INTO claim_country VALUES (?, ?)", countries)
+        conn.executemany("INSERT INTO claim_theme VALUES (?, ?)", themes)
+        for rows in (claims, countries, themes):
+            rows.clear()
+
+    for code in COUNTRIES:
+        conn.execute("INSERT OR IGNORE INTO country VALUES (?, ?)", (code, code))
+    with corpus.open() as lines:
+        for line in lines:
+            record = json.loads(line)
+            if "source_record" in record:
+                s = record["source_record"]
+                cursor = conn.execute("INSERT INTO source (key, type, title, issued, created_at,"
+                                      " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                                      (s["key"], s["type"], s["title"], s["date"], now, now))
+                source_ids[s["key"]] = cursor.lastrowid  # type: ignore[assignment]
+                continue
+            claim_id = record["id"]
+            claims.append((claim_id, source_ids[record["source"]], record["text"],
+                           record["quote"], record["locator"], record["date"], record["date"],
+                           record["date"], now, now))
+            countries += [(c, claim_id) for c in record["countries"]]
+            for path in record["themes"]:
+                if path not in theme_ids:
+                    theme_ids[path] = conn.execute("INSERT INTO theme (path) VALUES (?)",
+                                                   (path,)).lastrowid  # type: ignore[assignment]
+                themes.append((theme_ids[path], claim_id))
+            for link in record.get("evidence", []):
+                evidence.append((claim_id, link["relation"], source_ids.get(link.get("source")),
+                                 link.get("claim"), now))
+            if len(claims) >= 5000:
+                flush()
+    flush()
+    conn.executemany("INSERT INTO evidence (claim_id, relation, source_id, evidence_claim_id, "
+                     "created_at) VALUES (?, ?, ?, ?, ?)", evidence)
+    conn.execute("COMMIT")
+    conn.close()
+    return time.perf_counter() - start
+
+
+def query_latencies(db: Path, rounds: int = 60) -> dict[str, tuple[float, float]]:
+    """Median and p95 (ms) of the service-layer queries a researcher runs most."""
+    from kb.db import Database
+    from kb.services.query import ClaimFilter, query_claims
+
+    rng = random.Random(3)
+    database = Database(f"sqlite:///{db}")
+    cases = {
+        "country": lambda: ClaimFilter(countries=[rng.choice(COUNTRIES[:10])], limit=50),
+        "theme": lambda: ClaimFilter(themes=[rng.choice(TOP)], limit=50),
+        "country+theme+dates": lambda: ClaimFilter(
+            countries=[rng.choice(COUNTRIES[:10])], themes=[rng.choice(THEMES)],
+            since=f"{rng.randint(2016, 2024)}", until=f"{rng.randint(2024, 2026)}", limit=50),
+        "source": lambda: ClaimFilter(source=f"src{rng.randrange(1000)}", limit=50),
+        "full text": lambda: ClaimFilter(search=" ".join(rng.sample(WORDS, 2)), limit=50),
+        "first 50 (all)": lambda: ClaimFilter(limit=50),
+    }
+    results = {}
+    with database.read() as session:
+        for name, make in cases.items():
+            query_claims(session, make())  # warm the cache
+            samples = []
+            for _ in range(rounds):
+                where = make()
+                start = time.perf_counter()
+                query_claims(session, where)
+                samples.append((time.perf_counter() - start) * 1000)
+            samples.sort()
+            results[name] = (statistics.median(samples), samples[int(len(samples) * 0.95) - 1])
+    database.dispose()
+    return results
+
+
+def run(size: int, work: Path, template: Path) -> None:
+    corpus = work / f"corpus-{size}.jsonl"
+    generate(corpus, size)
+    ours, theirs = work / f"kb-{size}.sqlite3", work / f"raw-{size}.sqlite3"
+    shutil.copy(template, ours)
+    shutil.copy(template, theirs)
+
+    raw_seconds = baseline_import(corpus, theirs)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    kb("import", str(corpus), db=ours)
+    kb_seconds = time.perf_counter() - start
+    peak_mb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+
+    print(f"\n## {size:,} claims\n")
+    print("| measure | kb | baseline | ratio | target |")
+    print("|---|---|---|---|---|")
+    print(f"| import, claims/s | {size / kb_seconds:,.0f} | {size / raw_seconds:,.0f} "
+          f"(raw sqlite3 executemany) | {raw_seconds / kb_seconds:.2f}x | >= 0.5x |")
+    print(f"| import peak memory | {peak_mb:,.0f} MB | | | flat, < 300 MB |")
+    size_mb = sum(p.stat().st_size for p in work.glob(f"kb-{size}.sqlite3*")) / 2**20
+    print(f"| database size | {size_mb:,.0f} MB ({size_mb * 1e6 / size:,.0f} MB per million "
+          "claims) | | | |")
+    for name, (p50, p95) in query_latencies(ours).items():
+        print(f"| query {name}, p50 / p95 | {p50:.2f} / {p95:.2f} ms | | | <= 5 / 20 ms |")
+
+    help_kb = timed([sys.executable, "-m", "kb", "--help"])
+    help_base = timed([sys.executable, "-c", "import click"])
+    print(f"| `kb --help` wall time | {help_kb * 1000:.0f} ms | {help_base * 1000:.0f} ms "
+          f"(import click) | {help_kb / help_base:.2f}x | <= 2x |")
+    listing = timed([sys.executable, "-m", "kb", "--db", str(ours), "claim", "list",
+                     "--country", "CN", "--limit", "50"])
+    listing_base = timed([sys.executable, "-c", "import sqlalchemy.orm, click"])
+    print(f"| `kb claim list --country CN --limit 50` | {listing * 1000:.0f} ms | "
+          f"{listing_base * 1000:.0f} ms (import sqlalchemy.orm, click) | "
+          f"{listing / listing_base:.2f}x | <= 1.5x |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--keep", type=Path, help="keep the corpora and databases here")
+    args = parser.parse_args()
+    from kb.db import Database
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="kb-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    template = work / "template.sqlite3"
+    if not template.exists():
+        database = Database(f"sqlite:///{template}")
+        database.ensure_current()
+        database.dispose()  # checkpoints the WAL, so a plain file copy is complete
+    print(f"kb benchmark — {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+          f"SQLite {sqlite3.sqlite_version}")
+    try:
+        for size in args.sizes:
+            run(size, work, template)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()
