@@ -37,14 +37,14 @@ def select_claims(session: Session, where: ClaimFilter) -> Select[tuple[Claim]]:
     """The SELECT for the matching claims, newest first; raises on an unknown filter value."""
     stmt = select(Claim)
     if where.countries:
-        stmt = stmt.where(taxonomy.claim_ids_about(taxonomy.resolve_places(session,
+        stmt = stmt.where(taxonomy.claims_about(taxonomy.resolve_places(session,
                                                                              where.countries)))
     if where.themes:
-        stmt = stmt.where(taxonomy.claim_ids_with_themes(session, where.themes))
+        stmt = stmt.where(taxonomy.claims_with_themes(session, where.themes))
     if where.source:
         stmt = stmt.where(Claim.source_id == sources.get(session, where.source).id)
     if where.actor:
-        stmt = stmt.where(taxonomy.claim_ids_with_actor(taxonomy.require_actor(session,
+        stmt = stmt.where(taxonomy.claims_with_actor(taxonomy.require_actor(session,
                                                                                  where.actor)))
     since = parse_optional(where.since, "since")
     until = parse_optional(where.until, "until")
