@@ -76,8 +76,8 @@ def claims(app: App, fmt: str, output: str | None, **options: Any) -> None:
 
     where = make_filter(options)
     if fmt in ("jsonl", "csv"):
-        from kb.services.bulk import export_lines
         from kb.models import Claim
+        from kb.services.bulk import export_lines
         from kb.services.query import ClaimFilter, select_claims
 
         with app.read() as session:

@@ -20,6 +20,7 @@ from sqlalchemy import func, insert, select, text
 from kb.dates import parse_optional
 from kb.errors import Invalid, KBError
 from kb.models import (
+    RELATIONS,
     Claim,
     ClaimActor,
     ClaimCountry,
@@ -27,8 +28,6 @@ from kb.models import (
     ClaimRevision,
     ClaimTheme,
     Evidence,
-    RELATIONS,
-    Source,
     utcnow,
 )
 from kb.services import sources, taxonomy

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
@@ -60,7 +60,8 @@ def select_claims(session: Session, where: ClaimFilter) -> Select[tuple[Claim]]:
     if where.search:
         from kb.services.search import matches
 
-        found = matches(session, where.search).subquery("search")
+        alone = replace(where, search=None, limit=None) == ClaimFilter()
+        found = matches(session, where.search, bounded=alone).subquery("search")
         stmt = stmt.join(found, found.c.claim_id == Claim.id).order_by(found.c.rank)
     stmt = stmt.order_by(Claim.date_start.desc().nulls_last(), Claim.id.desc())
     if where.limit is not None:
