@@ -149,8 +149,7 @@ class Database:
 
     @property
     def display_name(self) -> str:
-        path = sqlite_path(self.url)
-        return repr(str(path)) if path else repr(self.url)
+        return repr(shown(self.url))
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -161,6 +160,10 @@ class Database:
     def write(self) -> Iterator[Session]:
         """One transaction for the whole command: it commits whole or changes nothing."""
         with translate_errors(self.url), self._writer() as session, session.begin():
+            if session.get_bind().dialect.name == "postgresql":
+                # Writers take turns, as SQLite's BEGIN IMMEDIATE makes them: two commands
+                # creating the same new country or theme at once must not collide.
+                session.execute(text("SELECT pg_advisory_xact_lock(5050)"))
             yield session
 
     def backup(self, target: Path) -> None:
@@ -200,14 +203,24 @@ def alembic_config(url: str) -> Any:
     return config
 
 
+def shown(url: str) -> str:
+    """The database as an error message names it: the file, or the URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    path = sqlite_path(url)
+    return str(path) if path else make_url(url).render_as_string(hide_password=True)
+
+
 @contextmanager
 def translate_errors(url: str) -> Iterator[None]:
     """Turn driver errors a user can cause into one clear line, never a traceback."""
     try:
         yield
     except OperationalError as exc:
-        message = str(exc.orig)
-        where = sqlite_path(url) or url
+        message = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
+        where = shown(url)
+        if not url.startswith("sqlite") and ("connect" in message or "connection" in message):
+            raise KBError(f"cannot connect to database '{where}': {message}") from None
         if "locked" in message or "busy" in message:
             raise Busy(
                 "the database is busy: another kb process (an import?) holds the write lock; "
@@ -218,7 +231,7 @@ def translate_errors(url: str) -> Iterator[None]:
         raise KBError(f"database '{where}': {message}") from None
     except DBAPIError as exc:
         message = str(exc.orig)
-        where = sqlite_path(url) or url
+        where = shown(url)
         if "not a database" in message or "malformed" in message:
             raise KBError(f"database '{where}' is not a kb database: {message}") from None
         raise

@@ -1,49 +1,78 @@
-"""Shared fixtures: a database migrated once per session and copied for each test."""
+"""Shared fixtures: a database migrated once per session and copied for each test.
+
+The backend is SQLite unless KB_TEST_BACKEND=postgresql (see tests/backends.py).
+"""
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner, Result
 
 from kb.cli import cli
-from kb.db import Database
+from kb.db import Database, sqlite_path
+from tests.backends import BACKEND, Databases, dump, postgres_server
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 ARTICLE = SHARED / "seeds" / "000_1f9490e3b794c15f.txt"
 
+sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="about SQLite files")
+
 
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "kb.sqlite3"
-    database = Database(f"sqlite:///{path}")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    scratch = tmp_path_factory.mktemp("databases")
+    if BACKEND == "postgresql":
+        with postgres_server() as admin_url:
+            yield Databases(admin_url, scratch)
+    else:
+        yield Databases(None, scratch)
+
+
+@pytest.fixture(scope="session")
+def template_url(databases: Databases) -> str:
+    url = databases.new()
+    database = Database(url)
     database.ensure_current()
-    database.dispose()
-    return path
+    database.dispose()  # no connection may stay open on a template (and the WAL is folded in)
+    return url
 
 
 @pytest.fixture(scope="session")
-def seeded_template(tmp_path_factory: pytest.TempPathFactory, template_db: Path) -> Path:
-    path = tmp_path_factory.mktemp("seeded") / "kb.sqlite3"
-    shutil.copy(template_db, path)
-    result = CliRunner().invoke(cli, ["--db", str(path), "seed"])
+def seeded_url(databases: Databases, template_url: str) -> str:
+    url = databases.new(template_url)
+    result = CliRunner().invoke(cli, ["--db", url, "seed"])
     assert result.exit_code == 0, result.output
-    return path
+    return url
 
 
 @dataclass
 class KB:
-    """Runs kb commands against one database file, as a researcher would."""
+    """Runs kb commands against one database, as a researcher would."""
 
-    path: Path
+    url: str
+
+    @property
+    def db(self) -> str:
+        """What to pass to --db: the file for SQLite (as a user would), else the URL."""
+        path = sqlite_path(self.url)
+        return str(path) if path else self.url
+
+    @property
+    def path(self) -> Path:
+        path = sqlite_path(self.url)
+        assert path is not None, "a SQLite-only test"
+        return path
 
     def __call__(self, *args: str, input: str | None = None) -> Result:
-        return CliRunner().invoke(cli, ["--db", str(self.path), *args], input=input)
+        return CliRunner().invoke(cli, ["--db", self.db, *args], input=input)
 
     def ok(self, *args: str) -> str:
         result = self(*args)
@@ -51,20 +80,31 @@ class KB:
         return result.stdout
 
     def dump(self) -> str:
-        """Every row of the database, to prove a refused command changed nothing."""
-        with sqlite3.connect(self.path) as conn:
-            return "\n".join(conn.iterdump())
+        return dump(self.url)
 
 
 @pytest.fixture
-def kb(tmp_path: Path, template_db: Path) -> KB:
-    path = tmp_path / "kb.sqlite3"
-    shutil.copy(template_db, path)
-    return KB(path)
+def new_kb(databases: Databases, template_url: str) -> type[KB]:
+    """Makes further empty kb databases in a test: `new_kb()`."""
+
+    class Fresh(KB):
+        def __init__(self) -> None:
+            super().__init__(databases.new(template_url))
+
+    return Fresh
 
 
 @pytest.fixture
-def seeded(tmp_path: Path, seeded_template: Path) -> KB:
-    path = tmp_path / "kb.sqlite3"
-    shutil.copy(seeded_template, path)
-    return KB(path)
+def kb(new_kb: type[KB]) -> KB:
+    return new_kb()
+
+
+@pytest.fixture
+def seeded(databases: Databases, seeded_url: str) -> KB:
+    return KB(databases.new(seeded_url))
+
+
+@pytest.fixture
+def empty_url(databases: Databases) -> str:
+    """A database with no schema at all (for migration tests)."""
+    return databases.new()

@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.backends import BACKEND
+from tests.conftest import sqlite_only
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -29,21 +32,11 @@ def content(kb: KB) -> list[dict]:  # type: ignore[type-arg]
     return rows
 
 
-def fresh(tmp_path: Path, template_db: Path, name: str) -> KB:
-    import shutil
-
-    from tests.conftest import KB as Fresh
-
-    path = tmp_path / name
-    shutil.copy(template_db, path)
-    return Fresh(path)
-
-
 def test_jsonl_export_then_import_gives_back_everything(seeded: KB, tmp_path: Path,
-                                                        template_db: Path) -> None:
+                                                        new_kb: type[KB]) -> None:
     out = tmp_path / "all.jsonl"
     seeded.ok("export", "claims", "--format", "jsonl", "-o", str(out))
-    empty = fresh(tmp_path, template_db, "empty.sqlite3")
+    empty = new_kb()
     result = empty("import", str(out))
     assert result.exit_code == 0, result.output
     assert result.stderr == "imported 42 claim(s), 2 source(s), 3 evidence link(s)\n"
@@ -99,13 +92,9 @@ def test_an_import_killed_halfway_leaves_the_database_as_it_was(seeded: KB,
     path = tmp_path / "big.jsonl"
     write_big(path, 400_000)
     before = seeded.dump()
-    process = subprocess.Popen([sys.executable, "-m", "kb", "--db", str(seeded.path),
+    process = subprocess.Popen([sys.executable, "-m", "kb", "--db", seeded.db,
                                 "import", str(path)], stderr=subprocess.DEVNULL)
-    # Wait until the import holds the write lock and has written to the WAL, then kill it.
-    wal = seeded.path.with_name(seeded.path.name + "-wal")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (not wal.exists() or wal.stat().st_size < 4_000_000):
-        time.sleep(0.05)
+    wait_until_writing(seeded)
     assert process.poll() is None, "the import finished before it could be killed"
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
@@ -113,10 +102,34 @@ def test_an_import_killed_halfway_leaves_the_database_as_it_was(seeded: KB,
     assert seeded.ok("claim", "add", "--source", "npr2026china", "--text", "still usable")
 
 
+def wait_until_writing(kb: KB) -> None:
+    """Until the import has written a good part of its rows (uncommitted), or 60 s."""
+    deadline = time.monotonic() + 60
+    if BACKEND == "sqlite":
+        wal = kb.path.with_name(kb.path.name + "-wal")
+        while time.monotonic() < deadline and (not wal.exists()
+                                               or wal.stat().st_size < 4_000_000):
+            time.sleep(0.05)
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(kb.url)
+    with engine.connect() as conn:
+        while time.monotonic() < deadline and conn.execute(text(
+                "SELECT n_tup_ins FROM pg_stat_xact_user_tables WHERE relname = 'claim'"
+                " UNION ALL SELECT 0")).scalar() == 0 and conn.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query "
+                "LIKE 'INSERT INTO claim %'")).scalar() == 0:
+            time.sleep(0.05)
+        time.sleep(1.0)
+    engine.dispose()
+
+
+@sqlite_only
 def test_backup_is_consistent_while_another_process_writes(seeded: KB, tmp_path: Path) -> None:
     path = tmp_path / "big.jsonl"
     write_big(path, 100_000)
-    writer = subprocess.Popen([sys.executable, "-m", "kb", "--db", str(seeded.path), "import",
+    writer = subprocess.Popen([sys.executable, "-m", "kb", "--db", seeded.db, "import",
                                str(path)], stderr=subprocess.DEVNULL)
     time.sleep(0.5)
     target = tmp_path / "copy.sqlite3"

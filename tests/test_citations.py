@@ -173,14 +173,11 @@ def test_html_escapes_what_it_inserts(library: KB) -> None:
 
 @pytest.mark.parametrize("fmt", ["bibtex", "biblatex", "csl-json", "ris"])
 def test_export_then_import_gives_the_same_sources(library: KB, tmp_path: Path, fmt: str,
-                                                   template_db: Path) -> None:
-    from tests.conftest import KB as Fresh
-
+                                                   new_kb: type[KB]) -> None:
     suffix = {"bibtex": ".bib", "biblatex": ".bib", "csl-json": ".json", "ris": ".ris"}[fmt]
     out = tmp_path / f"refs{suffix}"
     library.ok("export", "citations", "--format", fmt, "-o", str(out))
-    empty = Fresh(tmp_path / "empty.sqlite3")
-    shutil.copy(template_db, empty.path)
+    empty = new_kb()
     result = empty("import", str(out), "--format", fmt)
     assert result.exit_code == 0, result.output
     assert f"imported {len(KEYS)}, skipped 0, failed 0" in result.stderr

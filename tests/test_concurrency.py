@@ -8,6 +8,8 @@ import sys
 import textwrap
 from typing import TYPE_CHECKING
 
+from tests.conftest import sqlite_only
+
 if TYPE_CHECKING:
     from tests.conftest import KB
 
@@ -28,7 +30,7 @@ WRITER = textwrap.dedent("""
 
 def test_four_writers_at_once_all_succeed(kb: KB) -> None:
     kb.ok("source", "add", "--title", "Shared", "--key", "shared")
-    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(kb.path), f"w{n}", "40"],
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, kb.db, f"w{n}", "40"],
                                 stderr=subprocess.PIPE, text=True) for n in range(4)]
     outcomes = [w.communicate()[1] for w in writers]
     assert [w.returncode for w in writers] == [0, 0, 0, 0], outcomes
@@ -37,10 +39,11 @@ def test_four_writers_at_once_all_succeed(kb: KB) -> None:
     assert len({c["text"] for c in claims}) == 160
 
 
+@sqlite_only
 def test_pragmas_are_on(kb: KB) -> None:
     from kb.db import Database
 
-    db = Database(f"sqlite:///{kb.path}")
+    db = Database(kb.url)
     with db.read() as session:
         pragmas = {name: session.connection().exec_driver_sql(f"PRAGMA {name}").scalar()
                    for name in ("foreign_keys", "journal_mode", "busy_timeout")}

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.conftest import sqlite_only
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -79,27 +81,30 @@ def test_bad_input_is_refused_with_one_line_and_changes_nothing(
     assert seeded.dump() == before
 
 
+@sqlite_only
 def test_db_path_that_cannot_be_opened(tmp_path: Path) -> None:
     from tests.conftest import KB
 
-    result = KB(tmp_path / "missing" / "kb.sqlite3")("claim", "list")
+    result = KB(f"sqlite:///{tmp_path}/missing/kb.sqlite3")("claim", "list")
     assert result.exit_code == 1
     assert result.stderr == (f"Error: cannot open database '{tmp_path}/missing/kb.sqlite3': "
                              "unable to open database file\n")
 
 
+@sqlite_only
 def test_db_file_that_is_not_a_database(tmp_path: Path) -> None:
     from tests.conftest import KB
 
     path = tmp_path / "notes.txt"
     path.write_text("these are my notes, not a database\n" * 20)
-    result = KB(path)("claim", "list")
+    result = KB(f"sqlite:///{path}")("claim", "list")
     assert result.exit_code == 1
     assert result.stderr == (f"Error: database '{path}' is not a kb database: "
                              "file is not a database\n")
     assert path.read_text().startswith("these are my notes")
 
 
+@sqlite_only
 def test_sqlite_database_of_another_program_is_left_alone(tmp_path: Path) -> None:
     import sqlite3
 
@@ -108,7 +113,19 @@ def test_sqlite_database_of_another_program_is_left_alone(tmp_path: Path) -> Non
     path = tmp_path / "other.db"
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE recipes (name TEXT)")
-    result = KB(path)("source", "list")
+    result = KB(f"sqlite:///{path}")("source", "list")
     assert result.exit_code == 1
     assert result.stderr == (f"Error: database '{path}': not a kb database "
                              "(it has tables recipes but no kb schema)\n")
+
+
+def test_a_database_server_that_cannot_be_reached() -> None:
+    from tests.backends import free_port
+    from tests.conftest import KB
+
+    url = f"postgresql+psycopg://kb:secret@127.0.0.1:{free_port()}/kb"
+    result = KB(url)("claim", "list")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: cannot connect to database "
+                                    "'postgresql+psycopg://kb:***@127.0.0.1:")
+    assert len(result.stderr.splitlines()) == 1 and "secret" not in result.stderr

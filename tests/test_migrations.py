@@ -2,48 +2,45 @@
 
 from __future__ import annotations
 
-import sqlite3
-from typing import TYPE_CHECKING
-
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from kb.db import HEAD_REVISION, Database, alembic_config
-
-if TYPE_CHECKING:
-    from pathlib import Path
+from tests.conftest import KB
 
 
-def config_for(path: Path):  # type: ignore[no-untyped-def]
-    return alembic_config(f"sqlite:///{path}")
+def tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        found = set(inspect(conn).get_table_names())
+    engine.dispose()
+    return found
 
 
-def test_single_head_and_the_app_knows_it(tmp_path: Path) -> None:
-    script = ScriptDirectory.from_config(config_for(tmp_path / "x.db"))
+def test_single_head_and_the_app_knows_it(empty_url: str) -> None:
+    script = ScriptDirectory.from_config(alembic_config(empty_url))
     assert script.get_heads() == [HEAD_REVISION]
 
 
-def test_upgrade_base_to_head_then_no_drift_from_models(tmp_path: Path) -> None:
-    config = config_for(tmp_path / "x.db")
+def test_upgrade_base_to_head_then_no_drift_from_models(empty_url: str) -> None:
+    config = alembic_config(empty_url)
     command.upgrade(config, "head")
     command.check(config)  # raises if autogenerate finds any difference
 
 
-def test_round_trip_head_base_head_leaves_nothing_behind(tmp_path: Path) -> None:
-    path = tmp_path / "x.db"
-    config = config_for(path)
+def test_round_trip_head_base_head_leaves_nothing_behind(empty_url: str) -> None:
+    config = alembic_config(empty_url)
     command.upgrade(config, "head")
-    tables = set(inspect(create_engine(f"sqlite:///{path}")).get_table_names())
+    at_head = tables(empty_url)
     command.downgrade(config, "base")
-    left = set(inspect(create_engine(f"sqlite:///{path}")).get_table_names())
-    assert left == {"alembic_version"}
+    assert tables(empty_url) == {"alembic_version"}
     command.upgrade(config, "head")
-    assert set(inspect(create_engine(f"sqlite:///{path}")).get_table_names()) == tables
+    assert tables(empty_url) == at_head
 
 
-def test_every_revision_steps_up_and_down(tmp_path: Path) -> None:
-    config = config_for(tmp_path / "x.db")
+def test_every_revision_steps_up_and_down(empty_url: str) -> None:
+    config = alembic_config(empty_url)
     revisions = list(reversed(list(ScriptDirectory.from_config(config).walk_revisions())))
     for revision in revisions:
         command.upgrade(config, revision.revision)
@@ -51,36 +48,33 @@ def test_every_revision_steps_up_and_down(tmp_path: Path) -> None:
         command.upgrade(config, revision.revision)
 
 
-def test_database_populated_at_0001_upgrades_with_rows_intact(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    command.upgrade(config_for(path), "0001")
-    with sqlite3.connect(path) as conn:
-        conn.executescript("""
-            INSERT INTO source (key, type, title, issued, created_at, updated_at)
-            VALUES ('old2024', 'report', 'An older report', '2024', '2024-05-01 10:00:00',
-                    '2024-05-01 10:00:00');
-            INSERT INTO claim (source_id, text, quote, locator, date, date_start, date_end,
-                               created_at, updated_at)
-            VALUES (1, 'Chips are scarce', 'chips are scarce', 'p. 3', '2024', '2024-01-01',
-                    '2024-12-31', '2024-05-01 10:00:00', '2024-05-01 10:00:00');
-            INSERT INTO country VALUES ('CN', 'China');
-            INSERT INTO claim_country VALUES ('CN', 1);
-            INSERT INTO theme (path) VALUES ('hardware/chips');
-            INSERT INTO claim_theme VALUES (1, 1);
-        """)
-    database = Database(f"sqlite:///{path}")
+def test_database_populated_at_0001_upgrades_with_rows_intact(empty_url: str) -> None:
+    command.upgrade(alembic_config(empty_url), "0001")
+    engine = create_engine(empty_url)
+    with engine.begin() as conn:
+        for statement in (
+            "INSERT INTO source (key, type, title, issued, created_at, updated_at) VALUES "
+            "('old2024', 'report', 'An older report', '2024', '2024-05-01 10:00:00', "
+            "'2024-05-01 10:00:00')",
+            "INSERT INTO claim (source_id, text, quote, locator, date, date_start, date_end, "
+            "created_at, updated_at) VALUES (1, 'Chips are scarce', 'chips are scarce', "
+            "'p. 3', '2024', '2024-01-01', '2024-12-31', '2024-05-01 10:00:00', "
+            "'2024-05-01 10:00:00')",
+            "INSERT INTO country VALUES ('CN', 'China')",
+            "INSERT INTO claim_country VALUES ('CN', 1)",
+            "INSERT INTO theme (path) VALUES ('hardware/chips')",
+            "INSERT INTO claim_theme VALUES (1, 1)",
+        ):
+            conn.execute(text(statement))
+    engine.dispose()
+    database = Database(empty_url)
     database.ensure_current()  # what `kb` does on first use
     assert database.current_revision() == HEAD_REVISION
     database.dispose()
 
-    from click.testing import CliRunner
-
-    from kb.cli import cli
-
-    listed = CliRunner().invoke(cli, ["--db", str(path), "claim", "list", "--country", "China",
-                                      "--format", "json"])
-    assert listed.exit_code == 0, listed.output
-    assert '"text": "Chips are scarce"' in listed.stdout
-    assert '"themes": [\n      "hardware/chips"' in listed.stdout
-    history = CliRunner().invoke(cli, ["--db", str(path), "claim", "history", "1"])
-    assert "2024-05-01T10:00:00  created" in history.stdout
+    old = KB(empty_url)
+    listed = old.ok("claim", "list", "--country", "China", "--format", "json")
+    assert '"text": "Chips are scarce"' in listed
+    assert '"themes": [\n      "hardware/chips"' in listed
+    assert "2024-05-01T10:00:00  created" in old.ok("claim", "history", "1")
+    assert old.ok("search", "scarce")  # the search index covers rows made before it

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from typing import TYPE_CHECKING
 
 from sqlalchemy import event
@@ -14,17 +13,11 @@ from kb.services.query import ClaimFilter, query_claims
 from kb.services.sources import SourceFields
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from tests.conftest import KB
 
 
-def make_db(tmp_path: Path, template_db: Path) -> Database:
-    path = tmp_path / "q.sqlite3"
-    shutil.copy(template_db, path)
-    return Database(f"sqlite:///{path}")
-
-
-def test_partial_dates_cover_their_whole_span(tmp_path: Path, template_db: Path) -> None:
-    db = make_db(tmp_path, template_db)
+def test_partial_dates_cover_their_whole_span(kb: KB) -> None:
+    db = Database(kb.url)
     with db.write() as session:
         sources.add(session, SourceFields(title="Report"), key="r")
         for date in ("2024", "2025-03", "2025-12-31", "2026-01-01"):
@@ -42,9 +35,8 @@ def test_partial_dates_cover_their_whole_span(tmp_path: Path, template_db: Path)
     db.dispose()
 
 
-def test_listing_claims_costs_a_fixed_number_of_queries(tmp_path: Path, template_db: Path
-                                                          ) -> None:
-    db = make_db(tmp_path, template_db)
+def test_listing_claims_costs_a_fixed_number_of_queries(kb: KB) -> None:
+    db = Database(kb.url)
 
     def add(n: int) -> None:
         with db.write() as session:

@@ -43,7 +43,7 @@ def test_search_combines_with_filters_and_ranks(seeded: KB) -> None:
 
 
 def test_table_output_highlights_the_matched_words(seeded: KB) -> None:
-    result = CliRunner().invoke(cli, ["--db", str(seeded.path), "search", "nuclear"],
+    result = CliRunner().invoke(cli, ["--db", seeded.db, "search", "nuclear"],
                                 color=True)
     assert "\x1b[1m\x1b[33m" in result.stdout or "\x1b[33m\x1b[1m" in result.stdout
     plain = seeded.ok("search", "nuclear")
