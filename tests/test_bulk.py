@@ -115,12 +115,12 @@ def wait_until_writing(kb: KB) -> None:
 
     engine = create_engine(kb.url)
     with engine.connect() as conn:
-        while time.monotonic() < deadline and conn.execute(text(
-                "SELECT n_tup_ins FROM pg_stat_xact_user_tables WHERE relname = 'claim'"
-                " UNION ALL SELECT 0")).scalar() == 0 and conn.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query "
-                "LIKE 'INSERT INTO claim %'")).scalar() == 0:
+        # Another backend holding a transaction id has written something.
+        while time.monotonic() < deadline and not conn.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_xid IS NOT NULL "
+                "AND pid <> pg_backend_pid()")).scalar():
             time.sleep(0.05)
+            conn.rollback()
         time.sleep(1.0)
     engine.dispose()
 
