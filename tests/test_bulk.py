@@ -142,3 +142,20 @@ def test_backup_is_consistent_while_another_process_writes(seeded: KB, tmp_path:
     refused = seeded("backup", str(target))
     assert refused.exit_code == 1
     assert refused.stderr == f"Error: backup target '{target}' exists; choose a new file\n"
+
+
+def test_evidence_may_point_forward_and_ids_need_not_be_in_order(kb: KB,
+                                                                 tmp_path: Path) -> None:
+    path = tmp_path / "claims.jsonl"
+    lines = [{"source_record": {"key": "s", "title": "S"}},
+             {"id": 10, "source": "s", "text": "first",
+              "evidence": [{"relation": "refutes", "claim": "later"}]},
+             {"id": 3, "source": "s", "text": "second",
+              "evidence": [{"relation": "supports", "claim": 10}]},
+             {"id": "later", "source": "s", "text": "third"}]
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    kb.ok("import", str(path))
+    claims = {c["text"]: c for c in json.loads(kb.ok("claim", "list", "--format", "json"))}
+    assert claims["first"]["status"] == "refuted" and claims["second"]["status"] == "supported"
+    shown = json.loads(kb.ok("claim", "show", str(claims["first"]["id"]), "--format", "json"))
+    assert shown["evidence"][0]["claim"] == claims["third"]["id"]

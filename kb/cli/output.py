@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    import re
 
 FORMATS = ("table", "json", "csv")
 

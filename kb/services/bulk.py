@@ -9,6 +9,7 @@ caller's transaction rolls back: the database is left as it was.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import json
@@ -84,6 +85,46 @@ class Resolver:
         return self.actors[name]
 
 
+class IdMap:
+    """Old claim ids (from the file) to new ones, stored as runs.
+
+    An export numbers claims in ascending order, so a million claims usually make one run:
+    the map stays a few bytes where a dict would hold a hundred megabytes.
+    """
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []  # first old id of each run, ascending
+        self.runs: list[tuple[int, int]] = []  # (new id of the run's first claim, length)
+        self.other: dict[Any, int] = {}  # ids that fit no run (not integers, or out of order)
+
+    def add(self, old: Any, new: int) -> None:
+        if isinstance(old, int) and not isinstance(old, bool):
+            if self.starts:
+                first_new, length = self.runs[-1]
+                if old == self.starts[-1] + length and new == first_new + length:
+                    self.runs[-1] = (first_new, length + 1)
+                    return
+            if not self.starts or old > self.starts[-1] + self.runs[-1][1] - 1:
+                self.starts.append(old)
+                self.runs.append((new, 1))
+                return
+        self.other[old] = new
+
+    def get(self, old: Any) -> int | None:
+        if old in self.other:
+            return self.other[old]
+        if isinstance(old, int) and self.starts:
+            index = bisect.bisect_right(self.starts, old) - 1
+            if index >= 0:
+                first_new, length = self.runs[index]
+                if old < self.starts[index] + length:
+                    return first_new + old - self.starts[index]
+        return None
+
+    def __contains__(self, old: Any) -> bool:
+        return self.get(old) is not None
+
+
 @dataclass
 class ImportSummary:
     claims: int = 0
@@ -140,7 +181,7 @@ def import_claims(session: Session, records: Iterable[tuple[int, dict[str, Any]]
             session.execute(text("DROP TRIGGER claim_fts_insert"))
     next_id = (session.scalar(select(func.max(Claim.id))) or 0) + 1
     first_id = next_id
-    id_map: dict[Any, int] = {}
+    id_map = IdMap()
     pending_evidence: list[tuple[int, int, dict[str, Any]]] = []
     batch: dict[str, list[dict[str, Any]]] = {t: [] for t in ("claim", "country", "region",
                                                                "theme", "actor", "revision")}
@@ -153,6 +194,12 @@ def import_claims(session: Session, records: Iterable[tuple[int, dict[str, Any]]
             if batch[name]:
                 session.execute(insert(table), batch[name])
                 batch[name].clear()
+        # Evidence whose claims are known goes in with its batch; only links to claims later
+        # in the file wait for the end, so memory stays flat for a file in claim order.
+        ready = [item for item in pending_evidence if _target_known(item[2], id_map)]
+        if ready:
+            summary.evidence += _import_evidence(session, ready, id_map, resolve)
+            pending_evidence[:] = [i for i in pending_evidence if not _target_known(i[2], id_map)]
 
     for number, record in records:
         try:
@@ -185,7 +232,7 @@ def import_claims(session: Session, records: Iterable[tuple[int, dict[str, Any]]
             raise BadRecord(f"line {number}: {exc}; nothing was imported") from None
         next_id += 1
         if "id" in record:
-            id_map[record["id"]] = claim_id
+            id_map.add(record["id"], claim_id)
         batch["claim"].append(row)
         batch["country"] += [{"country_code": c, "claim_id": claim_id} for c in codes]
         batch["region"] += [{"region_id": r, "claim_id": claim_id} for r in region_ids]
@@ -208,7 +255,7 @@ def import_claims(session: Session, records: Iterable[tuple[int, dict[str, Any]]
             sources.edit(session, key, SourceFields(reports_on=other))
         except KBError as exc:
             raise BadRecord(f"source {key}: {exc}; nothing was imported") from None
-    summary.evidence = _import_evidence(session, pending_evidence, id_map, resolve)
+    summary.evidence += _import_evidence(session, pending_evidence, id_map, resolve)
     if trigger_sql:
         session.execute(text(
             "INSERT INTO claim_fts (rowid, text, quote, title) SELECT c.id, c.text, "
@@ -220,6 +267,10 @@ def import_claims(session: Session, records: Iterable[tuple[int, dict[str, Any]]
         session.execute(text("SELECT setval(pg_get_serial_sequence('claim', 'id'), "
                              "(SELECT max(id) FROM claim))"))
     return summary
+
+
+def _target_known(link: Any, id_map: IdMap) -> bool:
+    return not isinstance(link, dict) or link.get("claim") is None or link["claim"] in id_map
 
 
 def _claim_row(record: dict[str, Any], resolve: Resolver, claim_id: int, now: Any
@@ -255,7 +306,7 @@ def _import_source(session: Session, record: Any, resolve: Resolver) -> int:
 
 
 def _import_evidence(session: Session, pending: list[tuple[int, int, dict[str, Any]]],
-                     id_map: dict[Any, int], resolve: Resolver) -> int:
+                     id_map: IdMap, resolve: Resolver) -> int:
     rows = []
     for number, claim_id, link in pending:
         relation = link.get("relation")

@@ -40,7 +40,8 @@ def select_claims(session: Session, where: ClaimFilter) -> Select[tuple[Claim]]:
         stmt = stmt.where(taxonomy.claims_about(taxonomy.resolve_places(session,
                                                                              where.countries)))
     if where.themes:
-        stmt = stmt.where(taxonomy.claims_with_themes(session, where.themes))
+        stmt = stmt.where(taxonomy.claims_with_themes(session, where.themes,
+                                                           narrowing=bool(where.countries)))
     if where.source:
         stmt = stmt.where(Claim.source_id == sources.get(session, where.source).id)
     if where.actor:

@@ -101,7 +101,7 @@ def to_tsquery(tokens: list[Token]) -> str:
 
 # Ranking every match of a very common word costs hundreds of milliseconds at a million
 # claims; a search with nothing else to narrow it ranks the newest matches up to this many.
-CANDIDATES = 1000
+CANDIDATES = 250
 
 
 def matches(session: Session, query: str, bounded: bool = False
