@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kb.errors import Busy, Invalid, KBError
@@ -229,6 +229,10 @@ def translate_errors(url: str) -> Iterator[None]:
         if "unable to open" in message:
             raise KBError(f"cannot open database '{where}': {message}") from None
         raise KBError(f"database '{where}': {message}") from None
+    except IntegrityError as exc:
+        # Services check what they can first; this is the net for what slips through.
+        detail = str(exc.orig).strip().splitlines()[0]
+        raise KBError(f"the database refused the change: {detail}") from None
     except DBAPIError as exc:
         message = str(exc.orig)
         where = shown(url)

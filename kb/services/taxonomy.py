@@ -132,7 +132,10 @@ def actors(session: Session, names: Iterable[str], kind: str | None = None) -> l
 
 
 def find_actor(session: Session, name: str) -> Actor | None:
-    return session.scalar(select(Actor).where(func.lower(Actor.name) == name.strip().lower()))
+    # The database lowers both sides: Python's and PostgreSQL's (C locale) lower() disagree
+    # beyond ASCII, and a mismatch here would insert a duplicate.
+    wanted = " ".join(name.split())
+    return session.scalar(select(Actor).where(func.lower(Actor.name) == func.lower(wanted)))
 
 
 def add_region(session: Session, name: str, members: Iterable[str], note: str | None = None
