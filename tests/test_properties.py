@@ -16,7 +16,8 @@ dates = st.one_of(text, st.from_regex(r"\d{1,5}(-\d{1,2}){0,2}", fullmatch=True)
 countries = st.one_of(text, st.sampled_from(["U.S.", "PRC", "Global South", "Atlantis", "",
                                              "People\u2019s Republic of China", "uk"]))
 keys = st.one_of(text, st.from_regex(r"[a-z]{1,8}\d{0,4}", fullmatch=True))
-SETTINGS = settings(max_examples=40, deadline=None,
+# Derandomized: CI sees the same examples every run (a new seed is a local experiment).
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
