@@ -203,13 +203,20 @@ class ClaimRegion(Base):
 
 
 class ClaimTheme(Base):
+    """`date_start` repeats the claim's (kept by triggers), so that one theme's claims can be
+    read newest first straight from ix_claim_theme_newest and a listing stops at its limit."""
+
     __tablename__ = "claim_theme"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = (
+        Index("ix_claim_theme_newest", "theme_id", "date_start", "claim_id"),
+        {"sqlite_with_rowid": False},
+    )
 
     theme_id: Mapped[int] = mapped_column(ForeignKey("theme.id"), primary_key=True)
     claim_id: Mapped[int] = mapped_column(
         ForeignKey("claim.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    date_start: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class ClaimActor(Base):

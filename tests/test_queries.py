@@ -62,3 +62,22 @@ def test_listing_claims_costs_a_fixed_number_of_queries(kb: KB) -> None:
     add(60)
     assert count_queries() == few
     db.dispose()
+
+
+def test_a_theme_listing_follows_edited_dates(kb: KB) -> None:
+    kb.ok("source", "add", "--title", "S", "--key", "s")
+    old = kb.ok("claim", "add", "--source", "s", "--text", "old", "--theme", "x/y",
+                "--date", "2020").strip()
+    new = kb.ok("claim", "add", "--source", "s", "--text", "new", "--theme", "x/y",
+                "--date", "2024").strip()
+
+    def order(*args: str) -> list[str]:
+        import json
+
+        rows = json.loads(kb.ok("claim", "list", "--theme", "x/y", "--format", "json", *args))
+        return [str(r["id"]) for r in rows]
+
+    assert order() == [new, old]
+    kb.ok("claim", "edit", old, "--date", "2025-06")
+    assert order() == [old, new]
+    assert order("--until", "2024-12") == [new]

@@ -236,7 +236,8 @@ def import_claims(session: Session, records: Iterable[tuple[int, dict[str, Any]]
         batch["claim"].append(row)
         batch["country"] += [{"country_code": c, "claim_id": claim_id} for c in codes]
         batch["region"] += [{"region_id": r, "claim_id": claim_id} for r in region_ids]
-        batch["theme"] += [{"theme_id": t, "claim_id": claim_id} for t in theme_ids]
+        batch["theme"] += [{"theme_id": t, "claim_id": claim_id,
+                            "date_start": row["date_start"]} for t in theme_ids]
         batch["actor"] += [{"actor_id": a, "claim_id": claim_id} for a in actor_ids]
         batch["revision"].append({"claim_id": claim_id, "action": "imported", "changed_at": now,
                                   "snapshot": json.dumps({k: record.get(k) for k in (

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from kb.dates import parse_optional
 from kb.errors import Invalid
-from kb.models import Claim, Source
+from kb.models import Claim, ClaimTheme, Source
 from kb.services import claims, sources, status, taxonomy
 
 if TYPE_CHECKING:
@@ -36,12 +36,23 @@ class ClaimFilter:
 def select_claims(session: Session, where: ClaimFilter) -> Select[tuple[Claim]]:
     """The SELECT for the matching claims, newest first; raises on an unknown filter value."""
     stmt = select(Claim)
+    newest_first = [Claim.date_start.desc().nulls_last(), Claim.id.desc()]
+    by_theme = False
+    if where.themes:
+        ids = taxonomy.theme_ids(session, where.themes)
+        if len(ids) == 1:
+            # One theme: walk its links newest first (ix_claim_theme_newest) and stop at the
+            # limit, whatever else is asked; the link carries the claim's date for this.
+            stmt = stmt.join(ClaimTheme, ClaimTheme.claim_id == Claim.id).where(
+                ClaimTheme.theme_id == ids[0])
+            newest_first = [ClaimTheme.date_start.desc().nulls_last(),
+                            ClaimTheme.claim_id.desc()]
+            by_theme = True
+        else:
+            stmt = stmt.where(taxonomy.claims_with_themes(ids))
     if where.countries:
         stmt = stmt.where(taxonomy.claims_about(taxonomy.resolve_places(session,
                                                                              where.countries)))
-    if where.themes:
-        stmt = stmt.where(taxonomy.claims_with_themes(session, where.themes,
-                                                           narrowing=bool(where.countries)))
     if where.source:
         stmt = stmt.where(Claim.source_id == sources.get(session, where.source).id)
     if where.actor:
@@ -56,6 +67,8 @@ def select_claims(session: Session, where: ClaimFilter) -> Select[tuple[Claim]]:
         stmt = stmt.where(Claim.date_end >= since.start)
     if until:
         stmt = stmt.where(Claim.date_start <= until.end)
+        if by_theme:
+            stmt = stmt.where(ClaimTheme.date_start <= until.end)  # a range on the index
     if where.status:
         stmt = stmt.where(status.condition(where.status))
     if where.search:
@@ -64,7 +77,7 @@ def select_claims(session: Session, where: ClaimFilter) -> Select[tuple[Claim]]:
         alone = replace(where, search=None, limit=None) == ClaimFilter()
         found = matches(session, where.search, bounded=alone).subquery("search")
         stmt = stmt.join(found, found.c.claim_id == Claim.id).order_by(found.c.rank)
-    stmt = stmt.order_by(Claim.date_start.desc().nulls_last(), Claim.id.desc())
+    stmt = stmt.order_by(*newest_first)
     if where.limit is not None:
         if where.limit < 0:
             raise Invalid("limit", where.limit, "must be 0 or more")

@@ -240,25 +240,21 @@ def claims_about(places: Places) -> ColumnElement[bool]:
     return or_(by_country, by_region)
 
 
-def claims_with_themes(session: Session, paths: Iterable[str], narrowing: bool = False
-                       ) -> ColumnElement[bool]:
-    """Claims tagged with any of these themes or their descendants.
-
-    `narrowing`: another filter (a country) already probes each claim; then the theme's claims
-    are collected once instead (measured at 100k claims: 3.5 ms against 30 ms p50).
-    """
-    theme_ids: set[int] = set()
+def theme_ids(session: Session, paths: Iterable[str]) -> list[int]:
+    """The ids of these themes and all their descendants."""
+    found: set[int] = set()
     for raw in paths:
         path = normalize_theme(raw)
-        found = set(session.scalars(select(Theme.id).where(theme_subtree(path))))
-        if not found:
+        subtree = set(session.scalars(select(Theme.id).where(theme_subtree(path))))
+        if not subtree:
             raise NotFound(f"no theme {path!r} (see `kb themes`)")
-        theme_ids |= found
-    if narrowing:
-        return Claim.id.in_(select(ClaimTheme.claim_id).where(
-            ClaimTheme.theme_id.in_(sorted(theme_ids))))
-    return exists().where(ClaimTheme.claim_id == Claim.id,
-                          ClaimTheme.theme_id.in_(sorted(theme_ids)))
+        found |= subtree
+    return sorted(found)
+
+
+def claims_with_themes(ids: list[int]) -> ColumnElement[bool]:
+    """Claims tagged with any of these themes."""
+    return exists().where(ClaimTheme.claim_id == Claim.id, ClaimTheme.theme_id.in_(ids))
 
 
 def claims_with_actor(actor: Actor) -> ColumnElement[bool]:
