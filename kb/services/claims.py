@@ -148,21 +148,8 @@ def history(session: Session, claim_id: int) -> list[dict[str, Any]]:
 
 def record(claim: Claim, status: str) -> dict[str, Any]:
     """The JSON shape of a claim (DESIGN's field names)."""
-    return {
-        "id": claim.id,
-        "source": claim.source.key,
-        "text": claim.text,
-        "quote": claim.quote,
-        "locator": claim.locator,
-        "date": claim.date,
-        "countries": sorted(c.code for c in claim.countries),
-        "regions": sorted(r.name for r in claim.regions),
-        "themes": sorted(t.path for t in claim.themes),
-        "actors": sorted(a.name for a in claim.actors),
-        "status": status,
-        "created": claim.created_at.isoformat(),
-        "updated": claim.updated_at.isoformat(),
-    }
+    return {"id": claim.id, **snapshot(claim), "status": status,
+            "created": claim.created_at.isoformat(), "updated": claim.updated_at.isoformat()}
 
 
 def evidence_record(evidence: Evidence) -> dict[str, Any]:

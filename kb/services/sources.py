@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from kb.dates import parse_optional
 from kb.errors import Conflict, Invalid, NotFound
+from kb.formats.reference import Name
 from kb.identifiers import normalize_doi, normalize_url
 from kb.models import Claim, Evidence, Source, SourceAuthor, utcnow
 
@@ -58,13 +59,9 @@ def parse_author(name: str) -> SourceAuthor:
     text = " ".join(name.split())
     if not text:
         raise Invalid("author", name, "must not be empty")
-    if text.startswith("{") and text.endswith("}"):
-        return SourceAuthor(name=text, family=None, given=None, literal=True)
-    if "," in text:
-        family, given = (part.strip() for part in text.split(",", 1))
-        return SourceAuthor(name=text, family=family, given=given or None, literal=False)
-    *given, family = text.split(" ")
-    return SourceAuthor(name=text, family=family, given=" ".join(given) or None, literal=False)
+    parsed = Name.parse(text)
+    return SourceAuthor(name=text, family=parsed.family, given=parsed.given,
+                        literal=parsed.literal is not None)
 
 
 def author_display(author: SourceAuthor) -> str:
