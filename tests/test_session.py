@@ -136,3 +136,11 @@ def test_themes_count_descendants_once(seeded: KB) -> None:
     children = [r for t, r in rows.items() if t.startswith("hardware/")]
     assert hardware["with_subthemes"] <= sum(r["claims"] for r in children)
     assert hardware["with_subthemes"] == len(claims_json(seeded, "--theme", "hardware"))
+
+
+def test_generated_keys_stay_unique_past_the_alphabet(kb: KB) -> None:
+    keys = [kb.ok("source", "add", "--title", "Same title", "--author", "Roe, Ann",
+                  "--date", "2024").strip() for _ in range(29)]
+    assert len(set(keys)) == 29
+    assert keys[:3] == ["roe2024same", "roe2024samea", "roe2024sameb"]
+    assert keys[-1] == "roe2024same3"

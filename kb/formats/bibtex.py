@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from kb.dates import PartialDate, parse_date
 from kb.errors import Invalid
-from kb.formats.reference import FormatError, Name, Reference
+from kb.formats.reference import CSL_TYPES, FormatError, Name, Reference
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
@@ -241,7 +241,7 @@ def load(text: str) -> tuple[list[Reference], list[str]]:
         if not title or not _decode(title):
             raise FormatError(f"entry {entry.key} (line {entry.start_line + 1}): no title")
         subtype = fields.get("entrysubtype", "").strip()
-        csl_type = SUBTYPES.get(subtype) or (subtype if subtype in _CSL_TYPES else None) \
+        csl_type = SUBTYPES.get(subtype) or (subtype if subtype in CSL_TYPES else None) \
             or DEFAULT_CSL.get(kind, "document")
         container = next((fields[f] for f in ("journaltitle", "journal", "booktitle",
                                                "titleaddon", "howpublished") if f in fields), None)
@@ -263,11 +263,3 @@ def load(text: str) -> tuple[list[Reference], list[str]]:
         ))
     return refs, warnings
 
-
-def _csl_types() -> frozenset[str]:
-    from kb.services.sources import CSL_TYPES
-
-    return frozenset(CSL_TYPES)
-
-
-_CSL_TYPES = _csl_types()

@@ -32,10 +32,10 @@ def citation(key: str, locator: str | None) -> str:
     """`[@key, para. 4]`: pandoc's citation with the claim's pinpoint."""
     if not locator:
         return f"[@{key}]"
-    if _LOCATOR_LABELS.match(locator):
-        return f"[@{key}, {escape_markdown(locator)}]"
-    return f"[@{key}, {escape_markdown(locator)}]" if locator[0].isdigit() else \
-        f"[@{key}, {{{escape_markdown(locator)}}}]"
+    text = escape_markdown(locator)
+    if _LOCATOR_LABELS.match(locator) or locator[0].isdigit():
+        return f"[@{key}, {text}]"
+    return f"[@{key}, {{{text}}}]"
 
 
 def _claims(session: Session, where: ClaimFilter) -> tuple[list[Claim], dict[int, str]]:

@@ -48,8 +48,6 @@ SOURCE_FIELDS = ("type", "title", "container", "publisher", "authors", "date", "
 class BadRecord(KBError):
     """A line that cannot be imported; the whole import is refused."""
 
-    exit_code = 1
-
 
 @dataclass
 class Resolver:
@@ -344,9 +342,9 @@ def export_lines(session: Session, claim_ids: list[int], fmt: str, every_source:
     from kb.services.query import load
     from kb.services.status import statuses
 
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, CSV_FIELDS, lineterminator="\n", extrasaction="ignore")
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, CSV_FIELDS, lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
         yield buffer.getvalue()
     else:
@@ -372,9 +370,8 @@ def export_lines(session: Session, claim_ids: list[int], fmt: str, every_source:
         for claim in found:
             row = record(claim, standing[claim.id])
             if fmt == "csv":
-                buffer = io.StringIO()
-                writer = csv.DictWriter(buffer, CSV_FIELDS, lineterminator="\n",
-                                        extrasaction="ignore")
+                buffer.seek(0)
+                buffer.truncate()
                 row["countries"] = row["countries"] + row["regions"]
                 writer.writerow({k: ";".join(v) if isinstance(v, list) else v
                                  for k, v in row.items()})

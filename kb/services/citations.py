@@ -10,7 +10,7 @@ from sqlalchemy import select
 from kb.dates import parse_optional
 from kb.errors import Invalid, KBError
 from kb.formats import bibtex, csl_json, ris
-from kb.formats.reference import FormatError, Name, Reference
+from kb.formats.reference import CSL_TYPES, FormatError, Name, Reference
 from kb.models import Claim, Source
 from kb.services import sources
 from kb.services.query import ClaimFilter, select_claims
@@ -79,7 +79,6 @@ def export(session: Session, where: ClaimFilter | None, fmt: str, style: str = "
 class ImportReport:
     added: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -109,7 +108,7 @@ def parse(text: str, fmt: str) -> tuple[list[Reference], list[str]]:
 
 def fields_of(ref: Reference) -> SourceFields:
     return SourceFields(
-        title=ref.title, type=ref.type if ref.type in sources.CSL_TYPES else "document",
+        title=ref.title, type=ref.type if ref.type in CSL_TYPES else "document",
         container=ref.container, publisher=ref.publisher,
         authors=[n.as_kb() for n in ref.authors], date=str(ref.issued) if ref.issued else None,
         url=ref.url, doi=ref.doi, accessed=str(ref.accessed) if ref.accessed else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, fields
@@ -11,23 +12,13 @@ from sqlalchemy import func, select
 
 from kb.dates import parse_optional
 from kb.errors import Conflict, Invalid, NotFound
-from kb.formats.reference import Name
+from kb.formats.reference import CSL_TYPES, Name
 from kb.identifiers import normalize_doi, normalize_url
 from kb.models import Claim, Evidence, Source, SourceAuthor, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-# CSL 1.0.2 item types.
-CSL_TYPES = (
-    "article", "article-journal", "article-magazine", "article-newspaper", "bill", "book",
-    "broadcast", "chapter", "classic", "collection", "dataset", "document", "entry",
-    "entry-dictionary", "entry-encyclopedia", "event", "figure", "graphic", "hearing",
-    "interview", "legal_case", "legislation", "manuscript", "map", "motion_picture",
-    "musical_score", "pamphlet", "paper-conference", "patent", "performance", "periodical",
-    "personal_communication", "post", "post-weblog", "regulation", "report", "review",
-    "review-book", "software", "song", "speech", "standard", "thesis", "treaty", "webpage",
-)
 _STOPWORDS = {"a", "an", "the", "of", "on", "in", "and", "how", "why", "what", "to", "for"}
 
 
@@ -82,10 +73,12 @@ def make_key(session: Session, source: Source) -> str:
     stem = _ascii_word(who) + (
         (source.issued or "")[:4]) + (_ascii_word(words[0]) if words else "")
     stem = stem or "source"
-    key, suffix = stem, iter("abcdefghijklmnopqrstuvwxyz")
-    while session.scalar(select(Source.id).where(Source.key == key)) is not None:
-        key = stem + next(suffix, "z" + str(session.scalar(select(func.count(Source.id)))))
-    return key
+    suffixes = itertools.chain([""], "abcdefghijklmnopqrstuvwxyz", map(str, itertools.count(2)))
+    for suffix in suffixes:
+        key = stem + suffix
+        if session.scalar(select(Source.id).where(Source.key == key)) is None:
+            return key
+    raise AssertionError("unreachable: the suffixes never run out")
 
 
 def _short_name(organisation: str) -> str:
