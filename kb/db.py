@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kb.errors import Busy, Invalid, KBError
@@ -233,6 +233,10 @@ def translate_errors(url: str) -> Iterator[None]:
         # Services check what they can first; this is the net for what slips through.
         detail = str(exc.orig).strip().splitlines()[0]
         raise KBError(f"the database refused the change: {detail}") from None
+    except DataError as exc:
+        # A value this backend cannot store; services refuse what they know of first.
+        detail = str(exc.orig).strip().splitlines()[0]
+        raise KBError(f"the database refused a value: {detail}") from None
     except DBAPIError as exc:
         message = str(exc.orig)
         where = shown(url)

@@ -129,3 +129,42 @@ def test_a_database_server_that_cannot_be_reached() -> None:
     assert result.stderr.startswith("Error: cannot connect to database "
                                     "'postgresql+psycopg://kb:***@127.0.0.1:")
     assert len(result.stderr.splitlines()) == 1 and "secret" not in result.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["claim", "add", "--source", A, "--text", "a\x00b"],
+     "Error: invalid --text 'a\\x00b': contains a NUL character"),
+    (["evidence", "add", "1", "--supports", "--source=\x00"],
+     "Error: invalid --source '\\x00': contains a NUL character"),
+    (["search", "chips\x00"], "Error: invalid argument 'chips\\x00': contains a NUL character"),
+])
+def test_nul_in_an_argument_is_refused_on_every_backend(seeded: KB, args: list[str],
+                                                        message: str) -> None:
+    """PostgreSQL cannot store NUL; kb refuses it everywhere so a database can move."""
+    before = seeded.dump()
+    result = seeded(*args)
+    assert (result.exit_code, result.stderr) == (2, message + "\n")
+    assert seeded.dump() == before
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("claims.jsonl", '{"source": "%s", "text": "ok", "themes": ["a\\u0000b"]}\n' % A,
+     "Error: line 1: invalid themes[0] 'a\\x00b': contains a NUL character; "
+     "nothing was imported"),
+    ("claims.csv", f"source,text\n{A},ok\n{A},o\x00k\n",
+     "Error: line 3: invalid text 'o\\x00k': contains a NUL character; nothing was imported"),
+    ("refs.json", '[{"id": "k", "type": "book", "title": "T\\u0000"}]',
+     "Error: cannot import: entry k: invalid title 'T\\x00': contains a NUL character; "
+     "nothing was imported"),
+    ("refs.bib", "@book{k, title = {T}, author = {A\x00B}}\n",
+     "Error: cannot import: entry k: invalid authors[0].family 'A\\x00B': contains a NUL "
+     "character; nothing was imported"),
+])
+def test_nul_in_an_imported_file_refuses_the_file(seeded: KB, tmp_path: Path, name: str,
+                                                  content: str, message: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    before = seeded.dump()
+    result = seeded("import", str(path))
+    assert (result.exit_code, result.stderr) == (1, message + "\n")
+    assert seeded.dump() == before

@@ -17,8 +17,10 @@ class KBGroup(click.Group):
              standalone_mode: bool = True, **extra: Any) -> Any:
         from kb.errors import KBError
 
-        debug = "--debug" in (sys.argv[1:] if args is None else list(args))
+        argv = sys.argv[1:] if args is None else list(args)
+        debug = "--debug" in argv
         try:
+            _refuse_nul(argv)
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.Abort:
             click.echo("Aborted!", err=True)
@@ -43,6 +45,20 @@ class KBGroup(click.Group):
                        err=True)
             sys.exit(1)
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _refuse_nul(argv: list[str]) -> None:
+    """A shell cannot pass NUL, but a program calling kb can; name the option it was given to."""
+    from kb.text import NUL, refuse_nul
+
+    for index, arg in enumerate(argv):
+        if NUL not in arg:
+            continue
+        if arg.startswith("--") and "=" in arg:
+            name, value = arg.split("=", 1)
+            refuse_nul(value, name)
+        before = argv[index - 1] if index else ""
+        refuse_nul(arg, before if before.startswith("-") else "argument")
 
 
 @click.group(cls=KBGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -33,6 +33,7 @@ from kb.models import (
 )
 from kb.services import sources, taxonomy
 from kb.services.sources import SourceFields
+from kb.text import NUL, refuse_nul
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -151,6 +152,8 @@ def records_from_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, An
                             ) from None
         if not isinstance(record, dict):
             raise BadRecord(f"line {number}: expected a JSON object; nothing was imported")
+        if NUL in line or "\\u0000" in line:  # cheap test first; most lines pass it
+            _refuse_nul(record, number)
         yield number, record
 
 
@@ -161,7 +164,16 @@ def records_from_csv(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]
         raise BadRecord(f"line 1: the CSV header lacks {', '.join(sorted(missing))}; "
                         "nothing was imported")
     for row in reader:
-        yield reader.line_num, {k: (v if v != "" else None) for k, v in row.items() if k}
+        record = {k: (v if v != "" else None) for k, v in row.items() if k}
+        _refuse_nul(record, reader.line_num)
+        yield reader.line_num, record
+
+
+def _refuse_nul(record: dict[str, Any], number: int) -> None:
+    try:
+        refuse_nul(record, "")
+    except Invalid as exc:
+        raise BadRecord(f"line {number}: {exc}; nothing was imported") from None
 
 
 def import_claims(session: Session, records: Iterable[tuple[int, dict[str, Any]]],

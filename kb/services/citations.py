@@ -15,6 +15,7 @@ from kb.models import Claim, Source
 from kb.services import sources
 from kb.services.query import ClaimFilter, select_claims
 from kb.services.sources import SourceFields
+from kb.text import refuse_nul
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -96,14 +97,22 @@ def detect_format(filename: str, given: str | None) -> str:
 def parse(text: str, fmt: str) -> tuple[list[Reference], list[str]]:
     try:
         if fmt in ("bibtex", "biblatex"):
-            return bibtex.load(text)
-        if fmt == "csl-json":
-            return csl_json.load(text), []
-        if fmt == "ris":
-            return ris.load(text), []
+            refs, warnings = bibtex.load(text)
+        elif fmt == "csl-json":
+            refs, warnings = csl_json.load(text), []
+        elif fmt == "ris":
+            refs, warnings = ris.load(text), []
+        else:
+            raise Invalid("format", fmt, "expected bibtex, csl-json or ris")
     except FormatError as exc:
         raise KBError(f"cannot import: {exc}; nothing was imported") from None
-    raise Invalid("format", fmt, "expected bibtex, csl-json or ris")
+    for ref in refs:
+        try:
+            refuse_nul(ref, "")
+        except Invalid as exc:
+            raise KBError(f"cannot import: entry {ref.key}: {exc}; nothing was imported"
+                          ) from None
+    return refs, warnings
 
 
 def fields_of(ref: Reference) -> SourceFields:
