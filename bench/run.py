@@ -9,6 +9,7 @@ Prints a table per size and writes nothing else; copy the figures into bench/RES
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -31,10 +32,38 @@ TOP = ["hardware", "energy", "policy", "models", "economy", "security", "trade",
 SUB = ["chips", "grid", "export-controls", "frontier", "costs", "military", "tariffs",
        "industry", "open", "data-centers"]
 THEMES = [f"{t}/{s}" for t in TOP for s in SUB[:6]]
-WORDS = ("chips grid power nuclear export controls model frontier open weights adoption "
-         "industry cost efficiency inference training compute subsidy tariff semiconductor "
-         "lithography data centre latency capital labour productivity growth risk safety "
-         "alignment regulation standard treaty alliance supply chain rare earths").split()
+# Words the way prose uses them: a Zipf distribution over a 20,000-word vocabulary whose most
+# frequent ranks are English function words, then the domain's terms, then invented words.
+FUNCTION_WORDS = ("the of and to in a is that for on by with as are from it its at be this "
+                  "will has have was not an or which their more than but they can would").split()
+DOMAIN_WORDS = ("chips grid power nuclear export controls model frontier open weights adoption "
+                "industry cost efficiency inference training compute subsidy tariff "
+                "semiconductor lithography data centre latency capital labour productivity "
+                "growth risk safety alignment regulation standard treaty alliance supply chain "
+                "rare earths").split()
+
+
+def vocabulary(size: int = 20_000, seed: int = 11) -> list[str]:
+    rng = random.Random(seed)
+    words = FUNCTION_WORDS + DOMAIN_WORDS
+    seen = set(words)
+    while len(words) < size:
+        word = "".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou")
+                       for _ in range(rng.randint(2, 4)))
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    return words
+
+
+WORDS = vocabulary()
+ZIPF = list(itertools.accumulate(1 / rank for rank in range(1, len(WORDS) + 1)))
+# What a researcher searches for: content words, common to rare (ranks 35 to 1,035).
+SEARCHED = WORDS[len(FUNCTION_WORDS):len(FUNCTION_WORDS) + 1000]
+
+
+def prose(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choices(WORDS, cum_weights=ZIPF, k=words))
 
 
 def generate(path: Path, claims: int, seed: int = 7) -> None:
@@ -45,14 +74,14 @@ def generate(path: Path, claims: int, seed: int = 7) -> None:
     with path.open("w") as out:
         for s in range(n_sources):
             out.write(json.dumps({"source_record": {
-                "key": f"src{s}", "title": f"Report {s} on " + " ".join(rng.sample(WORDS, 3)),
+                "key": f"src{s}", "title": f"Report {s} on {prose(rng, 6)}",
                 "type": "report", "date": f"{rng.randint(2015, 2026)}"}}) + "\n")
         for i in range(1, claims + 1):
             year = rng.randint(2015, 2026)
             record = {
                 "id": i, "source": f"src{rng.randrange(n_sources)}",
-                "text": " ".join(rng.choices(WORDS, k=12)),
-                "quote": " ".join(rng.choices(WORDS, k=8)),
+                "text": prose(rng, rng.randint(12, 30)),
+                "quote": prose(rng, rng.randint(8, 25)),
                 "locator": f"p. {rng.randint(1, 300)}",
                 "date": f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
                 "countries": sorted(set(rng.choices(COUNTRIES, weights, k=rng.randint(1, 3)))),
@@ -100,7 +129,8 @@ def baseline_import(corpus: Path, db: Path) -> float:
                          "date_start, date_end, created_at, updated_at) VALUES "
                          "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", claims)
         conn.executemany("INSERT INTO claim_country VALUES (?, ?)", countries)
-        conn.executemany("INSERT INTO claim_theme VALUES (?, ?)", themes)
+        conn.executemany("INSERT INTO claim_theme (theme_id, claim_id, date_start) "
+                         "VALUES (?, ?, ?)", themes)
         for rows in (claims, countries, themes):
             rows.clear()
 
@@ -125,7 +155,7 @@ def baseline_import(corpus: Path, db: Path) -> float:
                 if path not in theme_ids:
                     theme_ids[path] = conn.execute("INSERT INTO theme (path) VALUES (?)",
                                                    (path,)).lastrowid  # type: ignore[assignment]
-                themes.append((theme_ids[path], claim_id))
+                themes.append((theme_ids[path], claim_id, record["date"]))
             for link in record.get("evidence", []):
                 evidence.append((claim_id, link["relation"], source_ids.get(link.get("source")),
                                  link.get("claim"), now))
@@ -153,7 +183,7 @@ def query_latencies(db: Path, rounds: int = 60) -> dict[str, tuple[float, float]
             countries=[rng.choice(COUNTRIES[:10])], themes=[rng.choice(THEMES)],
             since=f"{rng.randint(2016, 2024)}", until=f"{rng.randint(2024, 2026)}", limit=50),
         "source": lambda: ClaimFilter(source=f"src{rng.randrange(1000)}", limit=50),
-        "full text": lambda: ClaimFilter(search=" ".join(rng.sample(WORDS, 2)), limit=50),
+        "full text": lambda: ClaimFilter(search=" ".join(rng.sample(SEARCHED, 2)), limit=50),
         "first 50 (all)": lambda: ClaimFilter(limit=50),
     }
     results = {}

@@ -81,3 +81,16 @@ def test_a_theme_listing_follows_edited_dates(kb: KB) -> None:
     kb.ok("claim", "edit", old, "--date", "2025-06")
     assert order() == [old, new]
     assert order("--until", "2024-12") == [new]
+
+
+def test_a_listing_shows_each_claim_as_claim_show_does(seeded: KB) -> None:
+    """Listings read rows and `claim show` reads objects; a researcher sees one shape."""
+    import json
+
+    listed = json.loads(seeded.ok("claim", "list", "--format", "json"))
+    assert {r["status"] for r in listed} >= {"supported", "unverified"}
+    assert any(r["regions"] for r in listed) and any(r["actors"] for r in listed)
+    for row in listed:
+        shown = json.loads(seeded.ok("claim", "show", str(row["id"]), "--format", "json"))
+        shown.pop("evidence")
+        assert row == shown

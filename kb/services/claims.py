@@ -15,6 +15,9 @@ from kb.services import sources, taxonomy
 from kb.services.status import statuses
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from datetime import datetime
+
     from sqlalchemy.orm import Session
 
 
@@ -108,18 +111,23 @@ def remove(session: Session, claim_id: int, force: bool = False) -> None:
     session.flush()
 
 
+LINKS = ("countries", "regions", "themes", "actors")
+
+
+def fields(source_key: str, text: str, quote: str | None, locator: str | None,
+           date: str | None, links: Mapping[str, Iterable[str]]) -> dict[str, Any]:
+    """DESIGN's fields of a claim, links sorted: one shape for listings, exports and history."""
+    return {"source": source_key, "text": text, "quote": quote, "locator": locator,
+            "date": date, **{name: sorted(links.get(name, ())) for name in LINKS}}
+
+
 def snapshot(claim: Claim) -> dict[str, Any]:
-    return {
-        "source": claim.source.key,
-        "text": claim.text,
-        "quote": claim.quote,
-        "locator": claim.locator,
-        "date": claim.date,
-        "countries": sorted(c.code for c in claim.countries),
-        "regions": sorted(r.name for r in claim.regions),
-        "themes": sorted(t.path for t in claim.themes),
-        "actors": sorted(a.name for a in claim.actors),
-    }
+    return fields(claim.source.key, claim.text, claim.quote, claim.locator, claim.date, {
+        "countries": [c.code for c in claim.countries],
+        "regions": [r.name for r in claim.regions],
+        "themes": [t.path for t in claim.themes],
+        "actors": [a.name for a in claim.actors],
+    })
 
 
 def _snapshot(session: Session, claim: Claim, action: str) -> None:
@@ -148,8 +156,13 @@ def history(session: Session, claim_id: int) -> list[dict[str, Any]]:
 
 def record(claim: Claim, status: str) -> dict[str, Any]:
     """The JSON shape of a claim (DESIGN's field names)."""
-    return {"id": claim.id, **snapshot(claim), "status": status,
-            "created": claim.created_at.isoformat(), "updated": claim.updated_at.isoformat()}
+    return as_record(claim.id, snapshot(claim), status, claim.created_at, claim.updated_at)
+
+
+def as_record(claim_id: int, claim_fields: dict[str, Any], status: str, created: datetime,
+              updated: datetime) -> dict[str, Any]:
+    return {"id": claim_id, **claim_fields, "status": status, "created": created.isoformat(),
+            "updated": updated.isoformat()}
 
 
 def evidence_record(evidence: Evidence) -> dict[str, Any]:

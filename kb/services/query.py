@@ -5,12 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal_column, select, union_all
 from sqlalchemy.orm import selectinload
 
 from kb.dates import parse_optional
 from kb.errors import Invalid
-from kb.models import Claim, ClaimTheme, Source
+from kb.models import (
+    Actor,
+    Claim,
+    ClaimActor,
+    ClaimCountry,
+    ClaimRegion,
+    ClaimTheme,
+    Evidence,
+    Region,
+    Source,
+    Theme,
+)
 from kb.services import claims, sources, status, taxonomy
 
 if TYPE_CHECKING:
@@ -94,19 +105,58 @@ def load(session: Session, stmt: Select[tuple[Claim]]) -> list[Claim]:
     )))
 
 
+def records(session: Session, stmt: Select[tuple[Claim]]) -> list[dict[str, Any]]:
+    """The JSON records of the claims `stmt` selects, in its order, in two Core queries.
+
+    Listings read rows, not ORM objects: loading 50 claims with their links through the ORM
+    took ~4 ms at a million claims, most of it building objects a listing throws away.
+    """
+    rows = session.execute(
+        stmt.with_only_columns(Claim.id, Source.key, Claim.text, Claim.quote, Claim.locator,
+                               Claim.date, Claim.created_at, Claim.updated_at,
+                               maintain_column_froms=True)
+        .join_from(Claim, Source, Source.id == Claim.source_id)).all()
+    links = _links(session, [row.id for row in rows])
+    return [claims.as_record(row.id, claims.fields(row.key, row.text, row.quote, row.locator,
+                                                   row.date, links[row.id]),
+                             status.derive(set(links[row.id]["evidence"])),
+                             row.created_at, row.updated_at) for row in rows]
+
+
+def _links(session: Session, claim_ids: list[int]) -> dict[int, dict[str, list[str]]]:
+    """Each claim's countries, regions, themes, actors and evidence relations, in one query."""
+    ids = bindparam("ids", expanding=True)
+    links_of = union_all(
+        select(ClaimCountry.claim_id, literal_column("'countries'"), ClaimCountry.country_code)
+        .where(ClaimCountry.claim_id.in_(ids)),
+        select(ClaimRegion.claim_id, literal_column("'regions'"), Region.name)
+        .join(Region, Region.id == ClaimRegion.region_id).where(ClaimRegion.claim_id.in_(ids)),
+        select(ClaimTheme.claim_id, literal_column("'themes'"), Theme.path)
+        .join(Theme, Theme.id == ClaimTheme.theme_id).where(ClaimTheme.claim_id.in_(ids)),
+        select(ClaimActor.claim_id, literal_column("'actors'"), Actor.name)
+        .join(Actor, Actor.id == ClaimActor.actor_id).where(ClaimActor.claim_id.in_(ids)),
+        select(Evidence.claim_id, literal_column("'evidence'"), Evidence.relation)
+        .where(Evidence.claim_id.in_(ids)),
+    )
+    found: dict[int, dict[str, list[str]]] = {
+        claim_id: {name: [] for name in (*claims.LINKS, "evidence")} for claim_id in claim_ids}
+    for start in range(0, len(claim_ids), 1000):  # 5 x 1000 parameters: under every limit
+        chunk = claim_ids[start:start + 1000]
+        for claim_id, kind, value in session.execute(links_of, {"ids": chunk}):
+            found[claim_id][kind].append(value)
+    return found
+
+
 def query_claims(session: Session, where: ClaimFilter) -> list[dict[str, Any]]:
-    found = load(session, select_claims(session, where))
-    standing = status.statuses(session, [c.id for c in found])
-    return [claims.record(c, standing[c.id]) for c in found]
+    return records(session, select_claims(session, where))
 
 
 def source_report(session: Session, key: str) -> dict[str, Any]:
     """"What did this source assert?": the source and its claims, in the order they were logged."""
     source = sources.get(session, key)
-    found = load(session, select(Claim).where(Claim.source_id == source.id).order_by(Claim.id))
-    standing = status.statuses(session, [c.id for c in found])
     out = sources.record(source)
-    out["claims"] = [claims.record(c, standing[c.id]) for c in found]
+    out["claims"] = records(session, select(Claim).where(Claim.source_id == source.id)
+                            .order_by(Claim.id))
     out["reported_by"] = list(session.scalars(
         select(Source.key).where(Source.reports_on_id == source.id).order_by(Source.key)))
     return out
