@@ -11,6 +11,8 @@ from click.testing import CliRunner
 from kb.cli import cli
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tests.conftest import KB
 
 
@@ -40,6 +42,22 @@ def test_search_combines_with_filters_and_ranks(seeded: KB) -> None:
     # Best first: a claim whose own text says "grid" twice beats one that only quotes it.
     ranked = found(seeded, "grid")
     assert "grid" in ranked[0]["text"].lower()
+
+
+def test_a_search_without_a_limit_returns_every_match(kb: KB, tmp_path: Path) -> None:
+    from kb.services.search import CANDIDATES
+
+    many = CANDIDATES + 50
+    path = tmp_path / "claims.jsonl"
+    lines = [{"source_record": {"key": "s", "title": "Minerals"}}]
+    lines += [{"source": "s", "text": f"lithium supply note {i}"} for i in range(many)]
+    lines += [{"source": "s", "text": "lithium lithium lithium: the lithium report"}]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    kb.ok("import", str(path))
+    assert len(found(kb, "lithium")) == many + 1
+    # Asked for the first few, kb ranks recent matches: the densest mention comes first.
+    best = found(kb, "lithium", "--limit", "3")
+    assert len(best) == 3 and best[0]["text"].startswith("lithium lithium")
 
 
 def test_table_output_highlights_the_matched_words(seeded: KB) -> None:

@@ -83,10 +83,12 @@ def select_claims(session: Session, where: ClaimFilter) -> Select[tuple[Claim]]:
     if where.status:
         stmt = stmt.where(status.condition(where.status))
     if where.search:
-        from kb.services.search import matches
+        from kb.services.search import CANDIDATES, matches
 
         alone = replace(where, search=None, limit=None) == ClaimFilter()
-        found = matches(session, where.search, bounded=alone).subquery("search")
+        candidates = (max(where.limit, CANDIDATES) if alone and where.limit is not None
+                      else None)
+        found = matches(session, where.search, candidates).subquery("search")
         stmt = stmt.join(found, found.c.claim_id == Claim.id).order_by(found.c.rank)
     stmt = stmt.order_by(*newest_first)
     if where.limit is not None:

@@ -99,14 +99,16 @@ def to_tsquery(tokens: list[Token]) -> str:
     return " ".join(parts)
 
 
-# Ranking every match of a very common word costs hundreds of milliseconds at a million
-# claims; a search with nothing else to narrow it ranks the newest matches up to this many.
+# Ranking every match of a very common word costs 100 ms to a second at a million claims
+# (FTS5 scores each match); a search asked for its first N results ranks the most recently
+# added max(N, CANDIDATES) matches instead. Without a limit every match is ranked.
 CANDIDATES = 250
 
 
-def matches(session: Session, query: str, bounded: bool = False
+def matches(session: Session, query: str, candidates: int | None = None
             ) -> Select[tuple[int, float]]:
-    """(claim id, rank) for the claims matching `query`; lower rank is better."""
+    """(claim id, rank) for the claims matching `query`, lower rank better; with
+    `candidates`, only that many of the most recently added matches."""
     tokens = parse(query)
     if session.get_bind().dialect.name == "postgresql":
         fts = table("claim_fts", column("claim_id"), column("document"))
@@ -120,8 +122,8 @@ def matches(session: Session, query: str, bounded: bool = False
         found = select(fts.c.rowid.label("claim_id"), literal_column("rank").label("rank")).where(
             text("claim_fts MATCH :fts_query").bindparams(fts_query=to_fts5(tokens)))
         key = fts.c.rowid
-    if bounded:
-        found = found.order_by(key.desc()).limit(CANDIDATES)
+    if candidates is not None:
+        found = found.order_by(key.desc()).limit(candidates)
     return found
 
 
