@@ -101,4 +101,33 @@ def backup(app: App, path: str) -> None:
     click.echo(f"backed up to {path}", err=True)
 
 
+@db_group.command("copy")
+@click.argument("target", metavar="TARGET")
+@pass_app
+def copy(app: App, target: str) -> None:
+    """Copy everything into TARGET, a new database (a SQLite path or a URL).
+
+    Every source, claim, link, evidence link and revision travels with its id: this is how a
+    database moves to a shared PostgreSQL server. TARGET must be empty; it is created and
+    migrated as needed, and gets nothing if anything fails.
+
+    \b
+    Example:
+      kb db copy postgresql+psycopg://kb:secret@db.example.org/kb
+    """
+    from kb.db import Database, resolve_url, shown
+    from kb.services.copy import copy_all
+
+    destination = Database(resolve_url(target))
+    try:
+        destination.ensure_current()
+        with app.read() as source, destination.write() as session:
+            counts = copy_all(source, session)
+    finally:
+        destination.dispose()
+    click.echo(f"copied {counts['source']} source(s), {counts['claim']} claim(s), "
+               f"{counts['evidence']} evidence link(s), {counts['claim_revision']} "
+               f"revision(s) to {shown(destination.url)}", err=True)
+
+
 COMMANDS = [init, db_group, backup]
