@@ -184,6 +184,9 @@ def query_latencies(db: Path, rounds: int = 60) -> dict[str, tuple[float, float]
             since=f"{rng.randint(2016, 2024)}", until=f"{rng.randint(2024, 2026)}", limit=50),
         "source": lambda: ClaimFilter(source=f"src{rng.randrange(1000)}", limit=50),
         "full text": lambda: ClaimFilter(search=" ".join(rng.sample(SEARCHED, 2)), limit=50),
+        "full text + country": lambda: ClaimFilter(
+            search=" ".join(rng.sample(SEARCHED, 2)), countries=[rng.choice(COUNTRIES[:10])],
+            limit=50),
         "first 50 (all)": lambda: ClaimFilter(limit=50),
     }
     results = {}
