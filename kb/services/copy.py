@@ -38,25 +38,23 @@ def _copy_table(source: Session, target: Session, table: Table) -> int:
     # A row may point at a later row of its own table (a source reporting on another):
     # insert those links empty and fill them once every row exists.
     self_links = [c for c in table.c if any(fk.column.table is table for fk in c.foreign_keys)]
-    later: list[dict[str, object]] = []
+    later: dict[str, list[dict[str, object]]] = {column.name: [] for column in self_links}
     copied = 0
     result = source.connection().execution_options(stream_results=True).execute(
         select(table).order_by(*table.primary_key.columns))
     for rows in result.mappings().partitions(BATCH):
         batch = [dict(row) for row in rows]
         for row in batch:
-            for column in self_links:
-                if row[column.name] is not None:
-                    later.append({"pk": row[_pk(table).name], "value": row[column.name],
-                                  "column": column.name})
-                    row[column.name] = None
+            for name, links in later.items():
+                if row[name] is not None:
+                    links.append({"pk": row[_pk(table).name], "value": row[name]})
+                    row[name] = None
         target.execute(insert(table), batch)
         copied += len(batch)
-    for column in self_links:
-        links = [{"pk": r["pk"], "value": r["value"]} for r in later if r["column"] == column.name]
+    for name, links in later.items():
         if links:
             target.execute(update(table).where(_pk(table) == bindparam("pk"))
-                           .values({column.name: bindparam("value")}), links)
+                           .values({name: bindparam("value")}), links)
     if copied and target.get_bind().dialect.name == "postgresql" and _is_serial(table):
         # Ids came with the rows; the next id the server hands out must follow them.
         target.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"),
