@@ -8,6 +8,7 @@ text, applies a small alias table, then asks `lookup()` — and never matches fu
 from __future__ import annotations
 
 import re
+from typing import Any
 
 ALIASES: dict[str, str] = {
     "us": "US", "usa": "US", "united states": "US", "united states of america": "US",
@@ -49,7 +50,7 @@ def resolve_country(text: str) -> tuple[str, str] | None:
     return country.alpha_2, country_name(country)
 
 
-def country_name(country: object) -> str:
+def country_name(country: Any) -> str:  # a pycountry record: attributes vary by country
     return str(getattr(country, "common_name", None) or country.name)
 
 

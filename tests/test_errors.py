@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import pytest
@@ -148,7 +149,7 @@ def test_nul_in_an_argument_is_refused_on_every_backend(seeded: KB, args: list[s
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
-    ("claims.jsonl", '{"source": "%s", "text": "ok", "themes": ["a\\u0000b"]}\n' % A,
+    ("claims.jsonl", json.dumps({"source": A, "text": "ok", "themes": ["a\x00b"]}) + "\n",
      "Error: line 1: invalid themes[0] 'a\\x00b': contains a NUL character; "
      "nothing was imported"),
     ("claims.csv", f"source,text\n{A},ok\n{A},o\x00k\n",

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from sqlalchemy.orm import Session
 
     from kb.db import Database
+
+
+R = TypeVar("R")
 
 
 class App:
@@ -53,4 +56,9 @@ class App:
             self._database.dispose()
 
 
-pass_app = click.make_pass_decorator(App)
+_pass_app = click.make_pass_decorator(App)
+
+
+def pass_app(command: Callable[..., R]) -> Callable[..., R]:
+    """Hand a command the invocation's App as its first argument."""
+    return _pass_app(command)

@@ -219,7 +219,7 @@ def load(text: str) -> tuple[list[Reference], list[str]]:
         first_line = (block.raw or "").strip().splitlines()[0][:60] if block.raw else ""
         reason = ("duplicate key " + repr(getattr(block, "key", "")))\
             if type(block).__name__ == "DuplicateBlockKeyBlock" else "cannot be parsed"
-        raise FormatError(f"line {block.start_line + 1}: {reason}: {first_line}")
+        raise FormatError(f"line {(block.start_line or 0) + 1}: {reason}: {first_line}")
     by_key = {e.key: e for e in library.entries}
     refs: list[Reference] = []
     warnings: list[str] = []
@@ -239,7 +239,7 @@ def load(text: str) -> tuple[list[Reference], list[str]]:
                     fields[name] = inherited[name]
         title = fields.get("title")
         if not title or not _decode(title):
-            raise FormatError(f"entry {entry.key} (line {entry.start_line + 1}): no title")
+            raise FormatError(f"entry {entry.key} (line {(entry.start_line or 0) + 1}): no title")
         subtype = fields.get("entrysubtype", "").strip()
         csl_type = SUBTYPES.get(subtype) or (subtype if subtype in CSL_TYPES else None) \
             or DEFAULT_CSL.get(kind, "document")

@@ -38,8 +38,8 @@ class Name:
         if "," in text:
             family, given = (p.strip() for p in text.split(",", 1))
             return cls(family=family, given=given or None)
-        *given, family = text.split(" ")
-        return cls(family=family, given=" ".join(given) or None)
+        *given_names, last = text.split(" ")
+        return cls(family=last, given=" ".join(given_names) or None)
 
     def as_kb(self) -> str:
         """Back to kb's spelling (what `--author` takes)."""

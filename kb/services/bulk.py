@@ -364,7 +364,7 @@ def export_lines(session: Session, claim_ids: list[int], fmt: str, every_source:
             select(Claim.source_id).where(Claim.id.in_(claim_ids)).distinct())} if claim_ids \
             else set()
         needed |= {row for row, in session.execute(select(Evidence.source_id).where(
-            Evidence.claim_id.in_(claim_ids), Evidence.source_id.is_not(None)))} \
+            Evidence.claim_id.in_(claim_ids), Evidence.source_id.is_not(None))) if row} \
             if claim_ids else set()
         for region in taxonomy.list_regions(session):
             yield json.dumps({"region_record": {k: region[k] for k in ("name", "countries",

@@ -26,7 +26,8 @@ from kb.services import claims, sources, status, taxonomy
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
-    from sqlalchemy.sql import Select
+    from sqlalchemy.sql import ColumnElement, CompoundSelect, Select
+    from sqlalchemy.sql.elements import BindParameter
 
 
 @dataclass
@@ -44,10 +45,11 @@ class ClaimFilter:
     limit: int | None = None
 
 
-def select_claims(session: Session, where: ClaimFilter) -> Select[tuple[Claim]]:
+def select_claims(session: Session, where: ClaimFilter) -> Select[Claim]:
     """The SELECT for the matching claims, newest first; raises on an unknown filter value."""
     stmt = select(Claim)
-    newest_first = [Claim.date_start.desc().nulls_last(), Claim.id.desc()]
+    newest_first: list[ColumnElement[Any]] = [Claim.date_start.desc().nulls_last(),
+                                              Claim.id.desc()]
     by_theme = False
     if where.themes:
         ids = taxonomy.theme_ids(session, where.themes)
@@ -99,7 +101,7 @@ def select_claims(session: Session, where: ClaimFilter) -> Select[tuple[Claim]]:
     return stmt
 
 
-def load(session: Session, stmt: Select[tuple[Claim]]) -> list[Claim]:
+def load(session: Session, stmt: Select[Claim]) -> list[Claim]:
     """The claims with their places, themes and actors: a fixed number of queries, not N+1."""
     return list(session.scalars(stmt.options(
         selectinload(Claim.countries), selectinload(Claim.regions),
@@ -107,7 +109,7 @@ def load(session: Session, stmt: Select[tuple[Claim]]) -> list[Claim]:
     )))
 
 
-def records(session: Session, stmt: Select[tuple[Claim]]) -> list[dict[str, Any]]:
+def records(session: Session, stmt: Select[Claim]) -> list[dict[str, Any]]:
     """The JSON records of the claims `stmt` selects, in its order, in two Core queries.
 
     Listings read rows, not ORM objects: loading 50 claims with their links through the ORM
@@ -127,8 +129,8 @@ def records(session: Session, stmt: Select[tuple[Claim]]) -> list[dict[str, Any]
 
 def _links(session: Session, claim_ids: list[int]) -> dict[int, dict[str, list[str]]]:
     """Each claim's countries, regions, themes, actors and evidence relations, in one query."""
-    ids = bindparam("ids", expanding=True)
-    links_of = union_all(
+    ids: BindParameter[int] = bindparam("ids", expanding=True)
+    links_of: CompoundSelect[int, str, str] = union_all(
         select(ClaimCountry.claim_id, literal_column("'countries'"), ClaimCountry.country_code)
         .where(ClaimCountry.claim_id.in_(ids)),
         select(ClaimRegion.claim_id, literal_column("'regions'"), Region.name)

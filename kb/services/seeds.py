@@ -55,8 +55,8 @@ def load(session: Session, path: Path) -> SeedReport:
     for record in data.get("sources", []):
         if sources.find_duplicate(session, record["key"], record.get("doi"), record.get("url")):
             continue
-        fields = SourceFields(**{k: v for k, v in record.items() if k != "key"})
-        sources.add(session, fields, key=record["key"])
+        source_fields = SourceFields(**{k: v for k, v in record.items() if k != "key"})
+        sources.add(session, source_fields, key=record["key"])
         report.sources += 1
     by_ref: dict[str, int] = {}
     for record in data.get("claims", []):
@@ -64,8 +64,9 @@ def load(session: Session, path: Path) -> SeedReport:
         existing = session.scalar(select(Claim.id).where(
             Claim.source_id == source.id, Claim.text == " ".join(record["text"].split())))
         if existing is None:
-            fields = ClaimFields(**{k: v for k, v in record.items() if k not in ("ref", "source")})
-            existing = claims.add(session, record["source"], fields).id
+            claim_fields = ClaimFields(**{k: v for k, v in record.items()
+                                          if k not in ("ref", "source")})
+            existing = claims.add(session, record["source"], claim_fields).id
             report.claims += 1
         by_ref[record["ref"]] = existing
     for record in data.get("evidence", []):
