@@ -50,11 +50,11 @@ class KBGroup(click.Group):
 
 def _refuse_nul(argv: list[str]) -> None:
     """A shell cannot pass NUL, but a program calling kb can; name the option it was given to."""
-    from kb.text import NUL, refuse_nul
-
     for index, arg in enumerate(argv):
-        if NUL not in arg:
+        if "\x00" not in arg:
             continue
+        from kb.text import refuse_nul  # only on a hit: start-up stays light
+
         if arg.startswith("--") and "=" in arg:
             name, value = arg.split("=", 1)
             refuse_nul(value, name)
