@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-ARTICLE = SHARED / "seeds" / "000_1f9490e3b794c15f.txt"
+# Everything the tests read lives in the repo (tests/data/README.md says where each file is from).
+DATA = REPO / "tests" / "data"
+ARTICLE = REPO / "seeds" / "npr_2026_ai_divergence.article.txt"
 
 sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="about SQLite files")
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import jsonschema
 import pytest
 
-from tests.conftest import SHARED
+from tests.conftest import DATA
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -65,7 +65,7 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_csl_json_validates_against_the_schema_with_integer_dates(library: KB) -> None:
     items = json.loads(library.ok("export", "citations", "--format", "csl-json"))
-    schema = json.loads((SHARED / "schemas" / "csl-data.json").read_text())
+    schema = json.loads((DATA / "csl-data.json").read_text())
     jsonschema.validate(items, schema)
     assert sorted(i["id"] for i in items) == sorted(KEYS)
     for item in items:

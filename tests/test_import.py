@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.conftest import SHARED
+from tests.conftest import DATA
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from tests.conftest import KB
 
-TESTDATA = SHARED / "testdata"
+TESTDATA = DATA
 
 
 def sources(kb: KB) -> dict[str, dict]:  # type: ignore[type-arg]
