@@ -263,7 +263,11 @@ class Evidence(Base):
 
 
 class ClaimRevision(Base):
-    """A snapshot of a claim after each change, so a researcher can see what changed when."""
+    """One change to a claim, so a researcher can see what changed when.
+
+    The claim row is the newest state; `prior` holds what the changed fields were before this
+    change (JSON), so a creation needs no row and the history is read back from the claim
+    (kb.services.revisions)."""
 
     __tablename__ = "claim_revision"
     __table_args__ = (Index("ix_claim_revision_claim_id", "claim_id", "id"),)
@@ -272,4 +276,4 @@ class ClaimRevision(Base):
     claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id", ondelete="CASCADE"))
     action: Mapped[str] = mapped_column(String(10))
     changed_at: Mapped[Timestamp]
-    snapshot: Mapped[str] = mapped_column(Text)  # JSON of the claim's fields
+    prior: Mapped[str] = mapped_column(Text)  # JSON: the changed fields' earlier values

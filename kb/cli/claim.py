@@ -110,6 +110,11 @@ def list_claims(app: App, where: ClaimFilter, fmt: str) -> None:
 
     with app.read() as session:
         rows = query_claims(session, where)
+    if fmt == "csv":  # the claim-file columns, whatever the rows (kb import reads it back)
+        from kb.formats import csv_claims
+
+        click.echo(csv_claims.dumps(rows), nl=False)
+        return
     emit(rows, fmt, CLAIM_COLUMNS, CLAIM_WIDTHS,
          highlight=highlighter(where.search) if where.search else None)
 
@@ -185,7 +190,9 @@ def rm(app: App, claim_id: int, force: bool) -> None:
     from kb.services import claims
 
     with app.write() as session:
-        claims.remove(session, claim_id, force=force)
+        changes = claims.remove(session, claim_id, force=force)
+    for change in changes:
+        click.echo(f"standing of {change}", err=True)
     click.echo(f"removed claim {claim_id}", err=True)
 
 
@@ -213,6 +220,8 @@ def history(app: App, claim_id: int, fmt: str) -> None:
         click.echo(f"#{revision['revision']}  {revision['at']}  {revision['action']}")
         for name, change in revision["changes"].items():
             click.echo(f"    {name}: {change['from']!r} -> {change['to']!r}")
+        if revision.get("reason"):
+            click.echo(f"    because {revision['reason']}")
 
 
 @click.command("search")

@@ -168,7 +168,10 @@ def rm(app: App, key: str, force: bool) -> None:
 
     with app.write() as session:
         removed = sources.remove(session, key, force=force)
-    click.echo(f"removed {key}" + (f" and {removed} claim(s)" if removed else ""), err=True)
+    for change in removed.standing_changes:
+        click.echo(f"standing of {change}", err=True)
+    click.echo(f"removed {key}" + (f" and {removed.claims} claim(s)" if removed.claims else ""),
+               err=True)
 
 
 COMMANDS = [source_group]

@@ -145,12 +145,12 @@ def import_claims(app: App, file: str, fmt: str) -> None:
     import os
     import sys
 
+    from kb.formats import claim_files
     from kb.services import bulk
 
     with open(file, "rb") as raw, app.write() as session:
         stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-        lines = (bulk.records_from_jsonl(stream) if fmt == "jsonl"
-                 else bulk.records_from_csv(stream))
+        lines = claim_files.get(fmt).read(stream)
         if not sys.stderr.isatty():
             summary = bulk.import_claims(session, lines)
         else:

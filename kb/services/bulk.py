@@ -1,39 +1,32 @@
-"""Bulk claims in and out: JSON Lines and CSV, streamed, in one transaction.
+"""Bulk claims in and out: claim files (kb.formats.claim_files), streamed, in one transaction.
 
-Import reads one line at a time, resolves each distinct source, country, region, theme and
-actor once, and inserts claims and their links in batches through SQLAlchemy Core (the ORM's
-unit of work is ~8x slower for this). Ids are assigned here, under the write lock the import
-holds, so no round trip is needed to learn them. A bad record raises, naming its line, and the
-caller's transaction rolls back: the database is left as it was.
+Import: a claim is made by the same rule and rows as `kb claim add` (`claims.normalize`,
+`claims.rows`), evidence by `evidence.normalize`, sources by `sources.add`; the import only
+batches. Per batch of lines it looks up the inline sources with a few IN queries, adds the new
+ones, then inserts the claims and their links with Core executemany. Claim ids are assigned
+here, under the write lock the import holds, so no round trip is needed to learn them. A bad
+line raises, naming it, and the caller's transaction rolls back: the database is as it was.
+
+Export: the same rows path as listings (`query.records`), a batch of claims at a time. A
+filtered JSON Lines export also carries every claim its evidence cites (and theirs, until
+none is missing), so the file imports back whole into an empty database.
 """
 
 from __future__ import annotations
 
 import bisect
-import csv
-import io
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 
-from kb.dates import parse_optional
 from kb.errors import Invalid, KBError
-from kb.models import (
-    RELATIONS,
-    Claim,
-    ClaimActor,
-    ClaimCountry,
-    ClaimRegion,
-    ClaimRevision,
-    ClaimTheme,
-    Evidence,
-    utcnow,
-)
-from kb.services import sources, taxonomy
+from kb.formats.claim_files import BadRecord, Line
+from kb.identifiers import normalize_doi, normalize_url
+from kb.models import Claim, Evidence, Source, utcnow
+from kb.services import claims, evidence, fulltext, sources, taxonomy
+from kb.services.claims import ClaimFields, Resolver
 from kb.services.sources import SourceFields
-from kb.text import NUL, refuse_nul
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -41,47 +34,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 BATCH = 5000
-CSV_FIELDS = ["source", "text", "quote", "locator", "date", "countries", "themes", "actors"]
-SOURCE_FIELDS = ("type", "title", "container", "publisher", "authors", "date", "url", "doi",
-                 "accessed", "archived_url", "language", "note")
-
-
-class BadRecord(KBError):
-    """A line that cannot be imported; the whole import is refused."""
-
-
-@dataclass
-class Resolver:
-    """Each distinct value is looked up (or created) once per import."""
-
-    session: Session
-    sources: dict[str, int] = field(default_factory=dict)
-    places: dict[str, tuple[list[str], list[int]]] = field(default_factory=dict)
-    themes: dict[str, int] = field(default_factory=dict)
-    actors: dict[str, int] = field(default_factory=dict)
-    reports_on: dict[str, str] = field(default_factory=dict)
-
-    def source(self, key: str) -> int:
-        if key not in self.sources:
-            self.sources[key] = sources.get(self.session, key).id
-        return self.sources[key]
-
-    def place(self, name: str) -> tuple[list[str], list[int]]:
-        if name not in self.places:
-            found = taxonomy.resolve_places(self.session, [name])
-            self.places[name] = ([c.code for c in found.countries],
-                                 [r.id for r in found.regions])
-        return self.places[name]
-
-    def theme(self, path: str) -> int:
-        if path not in self.themes:
-            self.themes[path] = taxonomy.themes(self.session, [path])[0].id
-        return self.themes[path]
-
-    def actor(self, name: str) -> int:
-        if name not in self.actors:
-            self.actors[name] = taxonomy.actors(self.session, [name])[0].id
-        return self.actors[name]
+SOURCE_KEYS = ("key", *(f.name for f in fields(SourceFields)))
 
 
 class IdMap:
@@ -131,9 +84,31 @@ class ImportSummary:
     evidence: int = 0
 
 
-def _as_list(value: Any, name: str) -> list[str]:
+def import_claims(session: Session, lines: Iterable[Line],
+                  progress: Callable[[int], None] | None = None) -> ImportSummary:
+    """Import the lines of a claim file, all or nothing."""
+    importer = Importer(session)
+    with fulltext.index_paused(session):
+        for line in lines:
+            importer.take(line)
+            if importer.pending >= BATCH:
+                importer.flush()
+                if progress:
+                    progress(importer.summary.claims)
+        importer.finish()
+    fulltext.follow_ids(session, "claim")
+    return importer.summary
+
+
+def _text(value: Any, name: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise Invalid(name, value, "expected text")
+
+
+def _as_list(value: Any, name: str) -> list[str] | None:
     if value is None:
-        return []
+        return None
     if isinstance(value, str):
         return [v.strip() for v in value.split(";") if v.strip()]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -141,257 +116,326 @@ def _as_list(value: Any, name: str) -> list[str]:
     raise Invalid(name, value, "expected a list of strings")
 
 
-def records_from_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise BadRecord(f"line {number}: not JSON ({exc.msg}); nothing was imported"
-                            ) from None
+@dataclass
+class Importer:
+    """One import: lines are taken, then flushed in batches (sources, claims, evidence)."""
+
+    session: Session
+    summary: ImportSummary = field(default_factory=ImportSummary)
+    resolve: Resolver = field(init=False)
+    next_id: int = field(init=False)
+    ids: IdMap = field(default_factory=IdMap)
+    now: Any = field(default_factory=utcnow)
+    # Waiting for the next flush: inline sources, claims, and evidence whose claim may come
+    # later in the file (kept to the end only then, so memory stays flat in claim order).
+    sources: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    claims: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
+    evidence: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
+    # Inline sources already placed, by key, normalised DOI and normalised URL.
+    placed: dict[tuple[str, str], int] = field(default_factory=dict)
+    issued: dict[int, str | None] = field(default_factory=dict)
+    reports_on: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.resolve = Resolver(self.session)
+        self.next_id = (self.session.scalar(select(func.max(Claim.id))) or 0) + 1
+
+    @property
+    def pending(self) -> int:
+        return len(self.claims)
+
+    def take(self, line: Line) -> None:
+        with _naming(line.number):
+            if line.kind == "region":
+                self._region(line.data["region_record"])
+            elif line.kind == "source":
+                self.sources.append((line.number, self._source_record(line.data["source_record"])))
+            else:
+                self._claim(line)
+
+    def _region(self, region: Any) -> None:
+        if not isinstance(region, dict) or not region.get("name"):
+            raise Invalid("region_record", region, "needs a name and countries")
+        if taxonomy.find_region(self.session, region["name"]) is None:
+            taxonomy.add_region(self.session, region["name"],
+                                _as_list(region.get("countries"), "countries") or [],
+                                _text(region.get("note"), "note"))
+
+    @staticmethod
+    def _source_record(record: Any) -> dict[str, Any]:
         if not isinstance(record, dict):
-            raise BadRecord(f"line {number}: expected a JSON object; nothing was imported")
-        if NUL in line or "\\u0000" in line:  # cheap test first; most lines pass it
-            _refuse_nul(record, number)
-        yield number, record
+            raise Invalid("source_record", record, "expected a source object")
+        problem = _unknown_source_keys(record)
+        if problem:
+            raise KBError(f"source_record: {problem}")
+        if not record.get("title"):
+            raise Invalid("source_record", record.get("key") or record,
+                          "a source needs its title")
+        return record
 
+    def _claim(self, line: Line) -> None:
+        data = line.data
+        inline = data.get("source_record")
+        key = data.get("source")
+        if inline is not None:
+            inline = self._source_record(inline)
+            if key is not None and inline.get("key") not in (None, key):
+                raise Invalid("source", key, f"names another source than its source_record "
+                              f"({inline.get('key')!r})")
+            self.sources.append((line.number, inline))
+        elif not isinstance(key, str) or not key:
+            raise Invalid("source", key, "every claim needs the key of an existing source "
+                          "or its source_record")
+        claim_id = self.next_id
+        self.next_id += 1
+        if data.get("id") is not None:
+            self.ids.add(data["id"], claim_id)
+        self.claims.append((line.number, claim_id, data))
+        links = data.get("evidence") or []
+        if not isinstance(links, list):
+            raise Invalid("evidence", links, "expected a list of evidence objects")
+        for link in links:
+            self.evidence.append((line.number, claim_id, link))
 
-def records_from_csv(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    reader = csv.DictReader(lines)
-    missing = {"source", "text"} - set(reader.fieldnames or [])
-    if missing:
-        raise BadRecord(f"line 1: the CSV header lacks {', '.join(sorted(missing))}; "
-                        "nothing was imported")
-    for row in reader:
-        record = {k: (v if v != "" else None) for k, v in row.items() if k}
-        _refuse_nul(record, reader.line_num)
-        yield reader.line_num, record
-
-
-def _refuse_nul(record: dict[str, Any], number: int) -> None:
-    try:
-        refuse_nul(record, "")
-    except Invalid as exc:
-        raise BadRecord(f"line {number}: {exc}; nothing was imported") from None
-
-
-def import_claims(session: Session, records: Iterable[tuple[int, dict[str, Any]]],
-                  progress: Callable[[int], None] | None = None) -> ImportSummary:
-    summary = ImportSummary()
-    resolve = Resolver(session)
-    is_sqlite = session.get_bind().dialect.name == "sqlite"
-    trigger_sql = None
-    if is_sqlite:
-        # FTS5 kept by a per-row trigger triples the cost of a bulk load; the import holds the
-        # write lock, so the trigger steps aside and the index is filled once at the end.
-        trigger_sql = session.scalar(text(
-            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'claim_fts_insert'"))
-        if trigger_sql:
-            session.execute(text("DROP TRIGGER claim_fts_insert"))
-    next_id = (session.scalar(select(func.max(Claim.id))) or 0) + 1
-    first_id = next_id
-    id_map = IdMap()
-    pending_evidence: list[tuple[int, int, dict[str, Any]]] = []
-    batch: dict[str, list[dict[str, Any]]] = {t: [] for t in ("claim", "country", "region",
-                                                               "theme", "actor", "revision")}
-    now = utcnow()
-
-    def flush() -> None:
-        for name, table in (("claim", Claim), ("country", ClaimCountry),
-                            ("region", ClaimRegion), ("theme", ClaimTheme),
-                            ("actor", ClaimActor), ("revision", ClaimRevision)):
-            if batch[name]:
-                session.execute(insert(table), batch[name])
-                batch[name].clear()
-        # Evidence whose claims are known goes in with its batch; only links to claims later
-        # in the file wait for the end, so memory stays flat for a file in claim order.
-        ready = [item for item in pending_evidence if _target_known(item[2], id_map)]
+    def flush(self) -> None:
+        self._place_sources()
+        batch: dict[str, list[dict[str, Any]]] = {name: [] for name in claims.TABLES}
+        for number, claim_id, data in self.claims:
+            with _naming(number):
+                source_id, issued = self._source_of(data)
+                values = ClaimFields(
+                    text=_text(data.get("text"), "text") or "",
+                    quote=_text(data.get("quote"), "quote"),
+                    locator=_text(data.get("locator"), "locator"),
+                    date=_text(data.get("date"), "date"),
+                    countries=(_as_list(data.get("countries"), "countries") or [])
+                    + (_as_list(data.get("regions"), "regions") or []),
+                    themes=_as_list(data.get("themes"), "themes"),
+                    actors=_as_list(data.get("actors"), "actors"))
+                built = claims.rows(claim_id, source_id, claims.normalize(values, issued),
+                                    self.resolve, self.now)
+            for name, found in built.items():
+                batch[name] += found
+        claims.insert_rows(self.session, batch)
+        self.summary.claims += len(self.claims)
+        self.claims.clear()
+        ready = [item for item in self.evidence if self._target_known(item[2])]
         if ready:
-            summary.evidence += _import_evidence(session, ready, id_map, resolve)
-            pending_evidence[:] = [i for i in pending_evidence if not _target_known(i[2], id_map)]
+            self._insert_evidence(ready)
+            self.evidence = [item for item in self.evidence if not self._target_known(item[2])]
 
-    for number, record in records:
-        try:
-            if "region_record" in record and not record.get("text"):
-                region = record["region_record"]
-                if not isinstance(region, dict) or not region.get("name"):
-                    raise Invalid("region_record", region, "needs a name and countries")
-                if taxonomy.find_region(session, region["name"]) is None:
-                    taxonomy.add_region(session, region["name"],
-                                        _as_list(region.get("countries"), "countries"),
-                                        region.get("note"))
-                continue
-            if "source_record" in record and not record.get("text"):
-                summary.sources += _import_source(session, record["source_record"], resolve)
-                continue
-            claim_id = next_id
-            row = _claim_row(record, resolve, claim_id, now)
-            codes: list[str] = []
-            region_ids: list[int] = []
-            for name in _as_list(record.get("countries"), "countries") + _as_list(
-                    record.get("regions"), "regions"):
-                found_codes, found_regions = resolve.place(name)
-                codes += [c for c in found_codes if c not in codes]
-                region_ids += [r for r in found_regions if r not in region_ids]
-            theme_ids = sorted({resolve.theme(t) for t in _as_list(record.get("themes"),
-                                                                     "themes")})
-            actor_ids = sorted({resolve.actor(a) for a in _as_list(record.get("actors"),
-                                                                     "actors")})
-        except KBError as exc:
-            raise BadRecord(f"line {number}: {exc}; nothing was imported") from None
-        next_id += 1
-        if "id" in record:
-            id_map.add(record["id"], claim_id)
-        batch["claim"].append(row)
-        batch["country"] += [{"country_code": c, "claim_id": claim_id} for c in codes]
-        batch["region"] += [{"region_id": r, "claim_id": claim_id} for r in region_ids]
-        batch["theme"] += [{"theme_id": t, "claim_id": claim_id,
-                            "date_start": row["date_start"]} for t in theme_ids]
-        batch["actor"] += [{"actor_id": a, "claim_id": claim_id} for a in actor_ids]
-        batch["revision"].append({"claim_id": claim_id, "action": "imported", "changed_at": now,
-                                  "snapshot": json.dumps({k: record.get(k) for k in (
-                                      "source", "text", "quote", "locator", "date", "countries",
-                                      "themes", "actors")}, ensure_ascii=False)})
-        for link in record.get("evidence") or []:
-            pending_evidence.append((number, claim_id, link))
-        summary.claims += 1
-        if summary.claims % BATCH == 0:
-            flush()
-            if progress:
-                progress(summary.claims)
-    flush()
-    for key, other in resolve.reports_on.items():
-        try:
-            sources.edit(session, key, SourceFields(reports_on=other))
-        except KBError as exc:
-            raise BadRecord(f"source {key}: {exc}; nothing was imported") from None
-    summary.evidence += _import_evidence(session, pending_evidence, id_map, resolve)
-    if trigger_sql:
-        session.execute(text(
-            "INSERT INTO claim_fts (rowid, text, quote, title) SELECT c.id, c.text, "
-            "coalesce(c.quote, ''), s.title FROM claim c JOIN source s ON s.id = c.source_id "
-            "WHERE c.id >= :first"), {"first": first_id})
-        session.execute(text(trigger_sql))
-        session.execute(text("PRAGMA optimize"))
-    if not is_sqlite:  # ids were given explicitly: move the sequence past them
-        session.execute(text("SELECT setval(pg_get_serial_sequence('claim', 'id'), "
-                             "(SELECT max(id) FROM claim))"))
-    return summary
+    def finish(self) -> None:
+        self.flush()
+        for key, other in self.reports_on.items():
+            try:
+                sources.edit(self.session, key, SourceFields(reports_on=other))
+            except KBError as exc:
+                raise KBError(f"source {key}: {exc}; nothing was imported") from None
+        self._insert_evidence(self.evidence)
+
+    # Sources ------------------------------------------------------------------------------
+
+    def _source_of(self, data: dict[str, Any]) -> tuple[int, str | None]:
+        inline = data.get("source_record")
+        if inline is not None:
+            source_id = self._placed(inline)
+            assert source_id is not None
+            return source_id, self.issued[source_id]
+        return self.resolve.source(data["source"])
+
+    def _placed(self, record: dict[str, Any]) -> int | None:
+        for name, value in _identities(record):
+            if (name, value) in self.placed:
+                return self.placed[(name, value)]
+        return None
+
+    def _place_sources(self) -> None:
+        """Each inline source: the source already here (same DOI, URL or key), else a new one.
+
+        The look-ups are three IN queries per batch, not three queries per source."""
+        todo = []
+        for number, record in self.sources:
+            with _naming(number):
+                if self._placed(record) is None:
+                    todo.append((number, record, _identities(record)))
+        self.sources.clear()
+        if not todo:
+            return
+        wanted: dict[str, set[str]] = {"doi": set(), "url": set(), "key": set()}
+        for _, _, identities in todo:
+            for name, value in identities:
+                wanted[name].add(value)
+        columns: dict[str, Any] = {"doi": Source.doi, "url": Source.url_normalized,
+                                   "key": Source.key}
+        for name, column in columns.items():
+            values = sorted(wanted[name])
+            for start in range(0, len(values), 900):
+                for source_id, key, issued, value in self.session.execute(
+                        select(Source.id, Source.key, Source.issued, column)
+                        .where(column.in_(values[start:start + 900]))):
+                    self.placed[(name, value)] = source_id
+                    self.issued[source_id] = issued
+                    self.resolve.sources[key] = (source_id, issued)
+        for number, record, identities in todo:
+            with _naming(number):
+                found = self._placed(record)
+                if found is None:
+                    found = self._add_source(record)
+                for identity in identities:
+                    self.placed.setdefault(identity, found)
+                if record.get("key"):
+                    self.resolve.sources.setdefault(record["key"], (found, self.issued[found]))
+
+    def _add_source(self, record: dict[str, Any]) -> int:
+        values = SourceFields(**{k: record[k] for k in SOURCE_KEYS
+                                 if k not in ("key", "reports_on") and record.get(k)})
+        with self.session.no_autoflush:
+            source = sources.add(self.session, values, key=record.get("key") or None)
+        self.resolve.sources[source.key] = (source.id, source.issued)
+        self.issued[source.id] = source.issued
+        self.placed[("key", source.key)] = source.id
+        if record.get("reports_on"):  # linked at the end: the other source may come later
+            self.reports_on[source.key] = record["reports_on"]
+        self.summary.sources += 1
+        return source.id
+
+    # Evidence -----------------------------------------------------------------------------
+
+    def _target_known(self, link: Any) -> bool:
+        return not isinstance(link, dict) or link.get("claim") is None or link["claim"] in self.ids
+
+    def _insert_evidence(self, pending: list[tuple[int, int, dict[str, Any]]]) -> None:
+        rows = []
+        seen: set[tuple[int, str, int | None, int | None]] = set()
+        for number, claim_id, link in pending:
+            with _naming(number):
+                if not isinstance(link, dict):
+                    raise Invalid("evidence", link, "expected an evidence object")
+                values = evidence.normalize(link.get("relation"), _text(link.get("quote"), "quote"),
+                                            _text(link.get("locator"), "locator"),
+                                            _text(link.get("note"), "note"))
+                target_claim = link.get("claim")
+                key = _text(link.get("source"), "source")
+                if (key is None) == (target_claim is None):
+                    raise KBError("evidence is either a source or another claim: give one "
+                                  "of source or claim")
+                if target_claim is not None and target_claim not in self.ids:
+                    raise KBError(f"evidence claim {target_claim} is not in the file")
+                source_id = self.resolve.source(key)[0] if key is not None else None
+                new_target = self.ids.get(target_claim)
+                identity = (claim_id, values["relation"], source_id, new_target)
+                if identity in seen:
+                    what = f"source {key!r}" if key is not None else f"claim {target_claim}"
+                    raise KBError(f"{what} {values['relation']} this claim twice")
+                seen.add(identity)
+            rows.append({**values, "claim_id": claim_id, "source_id": source_id,
+                         "evidence_claim_id": new_target, "created_at": self.now})
+        for start in range(0, len(rows), BATCH):
+            self.session.execute(insert(Evidence), rows[start:start + BATCH])
+        self.summary.evidence += len(rows)
 
 
-def _target_known(link: Any, id_map: IdMap) -> bool:
-    return not isinstance(link, dict) or link.get("claim") is None or link["claim"] in id_map
+def _identities(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """How an import recognises a source it already has: DOI, normalised URL, key."""
+    found = []
+    if record.get("doi"):
+        found.append(("doi", normalize_doi(_text(record["doi"], "doi") or "")))
+    if record.get("url"):
+        found.append(("url", normalize_url(_text(record["url"], "url") or "")))
+    if record.get("key"):
+        found.append(("key", _text(record["key"], "key") or ""))
+    return found
 
 
-def _claim_row(record: dict[str, Any], resolve: Resolver, claim_id: int, now: Any
-               ) -> dict[str, Any]:
-    key = record.get("source")
-    if not isinstance(key, str) or not key:
-        raise Invalid("source", key, "every claim needs the key of an existing source")
-    source_id = resolve.source(key)
-    text_value = " ".join(str(record.get("text") or "").split())
-    if not text_value:
-        raise Invalid("text", record.get("text") or "", "a claim needs its statement text")
-    date = parse_optional(record.get("date"), "date")
-    return {"id": claim_id, "source_id": source_id, "text": text_value,
-            "quote": record.get("quote") or None, "locator": record.get("locator") or None,
-            "date": str(date) if date else None, "date_start": date.start if date else None,
-            "date_end": date.end if date else None, "created_at": now, "updated_at": now}
+def _unknown_source_keys(record: dict[str, Any]) -> str | None:
+    from kb.formats.claim_files import unknown
+
+    return unknown(record, SOURCE_KEYS, "key")
 
 
-def _import_source(session: Session, record: Any, resolve: Resolver) -> int:
-    if not isinstance(record, dict) or not record.get("key"):
-        raise Invalid("source_record", record, "needs at least a key and a title")
-    existing = sources.find_duplicate(session, record["key"], record.get("doi"),
-                                      record.get("url"))
-    if existing is not None:
-        resolve.sources[record["key"]] = existing.id
-        return 0
-    values = SourceFields(**{k: record.get(k) for k in SOURCE_FIELDS if record.get(k)})
-    source = sources.add(session, values, key=record["key"])
-    resolve.sources[source.key] = source.id
-    if record.get("reports_on"):  # linked at the end: the other source may come later
-        resolve.reports_on[source.key] = record["reports_on"]
-    return 1
+class _naming:
+    """Turns a refusal inside into `line N: ...; nothing was imported`."""
 
+    def __init__(self, number: int) -> None:
+        self.number = number
 
-def _import_evidence(session: Session, pending: list[tuple[int, int, dict[str, Any]]],
-                     id_map: IdMap, resolve: Resolver) -> int:
-    rows = []
-    for number, claim_id, link in pending:
-        relation = link.get("relation")
-        if relation not in RELATIONS:
-            raise BadRecord(f"line {number}: invalid relation {relation!r}; nothing was "
-                            "imported")
-        target_claim = link.get("claim")
-        if target_claim is not None and target_claim not in id_map:
-            raise BadRecord(f"line {number}: evidence claim {target_claim} is not in the file; "
-                            "nothing was imported")
-        try:
-            source_id = resolve.source(link["source"]) if link.get("source") else None
-        except KBError as exc:
-            raise BadRecord(f"line {number}: {exc}; nothing was imported") from None
-        if (source_id is None) == (target_claim is None):
-            raise BadRecord(f"line {number}: evidence needs exactly one of source or claim; "
-                            "nothing was imported")
-        rows.append({"claim_id": claim_id, "relation": relation, "source_id": source_id,
-                     "evidence_claim_id": id_map.get(target_claim), "quote": link.get("quote"),
-                     "locator": link.get("locator"), "note": link.get("note"),
-                     "created_at": utcnow()})
-    for start in range(0, len(rows), BATCH):
-        session.execute(insert(Evidence), rows[start:start + BATCH])
-    return len(rows)
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: BaseException | None, _tb: Any) -> None:
+        if isinstance(exc, KBError) and not isinstance(exc, BadRecord):
+            raise BadRecord(self.number, str(exc)) from None
 
 
 # Export ---------------------------------------------------------------------------------------
 
 
+def closure(session: Session, claim_ids: list[int]) -> list[int]:
+    """The claims and every claim their evidence cites, transitively, in id order."""
+    found = set(claim_ids)
+    frontier = list(found)
+    while frontier:
+        cited: set[int] = set()
+        for start in range(0, len(frontier), 900):
+            cited.update(session.scalars(select(Evidence.evidence_claim_id).where(
+                Evidence.claim_id.in_(frontier[start:start + 900]),
+                Evidence.evidence_claim_id.is_not(None))))
+        frontier = sorted(cited - found)
+        found.update(frontier)
+    return sorted(found)
+
+
 def export_lines(session: Session, claim_ids: list[int], fmt: str, every_source: bool = False
                  ) -> Iterator[str]:
-    """JSON Lines (sources first, then claims with their evidence) or CSV, chunk by chunk."""
-    from kb.services.claims import record
-    from kb.services.query import load
-    from kb.services.status import statuses
+    """JSON Lines (regions, sources, then claims with their evidence and every claim that
+    evidence cites) or CSV (the claims alone), chunk by chunk."""
+    from kb.formats import csv_claims, jsonl
+    from kb.services.query import records
 
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, CSV_FIELDS, lineterminator="\n", extrasaction="ignore")
     if fmt == "csv":
-        writer.writeheader()
-        yield buffer.getvalue()
+        writer = csv_claims.Writer()
+        yield writer.header()
     else:
-        needed = {row for row, in session.execute(
-            select(Claim.source_id).where(Claim.id.in_(claim_ids)).distinct())} if claim_ids \
-            else set()
-        needed |= {row for row, in session.execute(select(Evidence.source_id).where(
-            Evidence.claim_id.in_(claim_ids), Evidence.source_id.is_not(None))) if row} \
-            if claim_ids else set()
+        claim_ids = closure(session, claim_ids)
         for region in taxonomy.list_regions(session):
-            yield json.dumps({"region_record": {k: region[k] for k in ("name", "countries",
-                                                                        "note")}},
-                             ensure_ascii=False) + "\n"
-        for source in sources.list_all(session):
-            if every_source or source.id in needed:
-                yield json.dumps({"source_record": sources.record(source)},
-                                 ensure_ascii=False) + "\n"
+            yield jsonl.dumps({"region_record": {k: region[k] for k in ("name", "countries",
+                                                                        "note")}})
+        for source in _sources_for(session, claim_ids, every_source):
+            yield jsonl.dumps({"source_record": sources.record(source)})
     for start in range(0, len(claim_ids), 1000):
         chunk = claim_ids[start:start + 1000]
-        found = load(session, select(Claim).where(Claim.id.in_(chunk)).order_by(Claim.id)
-                     .execution_options(populate_existing=True))
-        standing = statuses(session, chunk)
-        for claim in found:
-            row = record(claim, standing[claim.id])
-            if fmt == "csv":
-                buffer.seek(0)
-                buffer.truncate()
-                row["countries"] = row["countries"] + row["regions"]
-                writer.writerow({k: ";".join(v) if isinstance(v, list) else v
-                                 for k, v in row.items()})
-                yield buffer.getvalue()
-                continue
-            row["evidence"] = [{"relation": e.relation,
-                                "source": e.source.key if e.source else None,
-                                "claim": e.evidence_claim_id, "quote": e.quote,
-                                "locator": e.locator, "note": e.note} for e in claim.evidence]
-            yield json.dumps(row, ensure_ascii=False) + "\n"
-        session.expunge_all()
+        rows = records(session, select(Claim).where(Claim.id.in_(chunk)).order_by(Claim.id))
+        if fmt == "csv":
+            for row in rows:
+                yield writer.row(row)
+            continue
+        links = _evidence(session, chunk)
+        for row in rows:
+            row["evidence"] = links.get(row["id"], [])
+            yield jsonl.dumps(row)
+
+
+def _sources_for(session: Session, claim_ids: list[int], every_source: bool) -> list[Source]:
+    if every_source:
+        return sources.list_all(session)
+    needed: set[int] = set()
+    for start in range(0, len(claim_ids), 900):
+        chunk = claim_ids[start:start + 900]
+        needed.update(session.scalars(select(Claim.source_id).where(Claim.id.in_(chunk))))
+        needed.update(i for i in session.scalars(select(Evidence.source_id).where(
+            Evidence.claim_id.in_(chunk), Evidence.source_id.is_not(None))) if i is not None)
+    return [s for s in sources.list_all(session) if s.id in needed]
+
+
+def _evidence(session: Session, claim_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The evidence of these claims in one Core query, each claim's in id order."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    for row in session.execute(
+            select(Evidence.claim_id, Evidence.relation, Source.key, Evidence.evidence_claim_id,
+                   Evidence.quote, Evidence.locator, Evidence.note)
+            .outerjoin(Source, Source.id == Evidence.source_id)
+            .where(Evidence.claim_id.in_(claim_ids)).order_by(Evidence.id)):
+        found.setdefault(row.claim_id, []).append({
+            "relation": row.relation, "source": row.key, "claim": row.evidence_claim_id,
+            "quote": row.quote, "locator": row.locator, "note": row.note})
+    return found

@@ -1,17 +1,38 @@
-"""Claims: add, edit, remove, and the history of every change."""
+"""Claims: one rule for what a claim is, one writer for every door, and the history of edits.
+
+`normalize` (pure) turns what a user gives into a claim's fields; `Resolver` turns names into
+ids, once per distinct name; `rows` builds the rows a claim is stored as. `add` (`kb claim add`)
+and the bulk import (`kb import`) both go through these three, so a claim is the same claim
+whichever door it came in by; the import only batches.
+
+History: a claim row holds its current state, so a creation stores nothing; each edit stores
+the values its changed fields had before it (`ClaimRevision.prior`), and `history` walks back
+from the current row. An unedited claim costs no history row at all (a full JSON copy at
+creation was 34% of a 100k database).
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from kb.dates import parse_optional
+from kb.dates import PartialDate, parse_optional
 from kb.errors import Conflict, Invalid, NotFound
-from kb.models import Claim, ClaimRevision, Evidence, utcnow
-from kb.services import sources, taxonomy
+from kb.models import (
+    Base,
+    Claim,
+    ClaimActor,
+    ClaimCountry,
+    ClaimRegion,
+    ClaimRevision,
+    ClaimTheme,
+    Evidence,
+    utcnow,
+)
+from kb.services import deletion, revisions, sources, taxonomy
 from kb.services.status import statuses
 
 if TYPE_CHECKING:
@@ -19,6 +40,10 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from sqlalchemy.orm import Session
+
+    from kb.services.deletion import StandingChange
+
+LINKS = ("countries", "regions", "themes", "actors")
 
 
 @dataclass
@@ -41,14 +66,141 @@ def get(session: Session, claim_id: int) -> Claim:
     return claim
 
 
+# The one claim rule -----------------------------------------------------------------------
+
+
+def issued_date(issued: str | None) -> PartialDate | None:
+    """A source's date as a claim's default: only when it is a claim date (YYYY[-MM[-DD]]);
+    a richer source date (a range, a season, circa) leaves the claim undated."""
+    try:
+        return parse_optional(issued)
+    except Invalid:
+        return None
+
+
+def normalize(values: ClaimFields, source_issued: str | None = None, *, new: bool = True
+              ) -> dict[str, Any]:
+    """The given fields as stored: text with its whitespace collapsed, quote and locator
+    stripped ("" clears), the date parsed (a new claim without one takes its source's),
+    themes as normalised paths, actors as names; places stay names (regions live in the
+    database). A new claim gets every field; an edit only those given. Pure."""
+    out: dict[str, Any] = {}
+    if new or values.text is not None:
+        text = " ".join((values.text or "").split())
+        if not text:
+            raise Invalid("text", values.text or "", "a claim needs its statement text")
+        out["text"] = text
+    for name in ("quote", "locator"):
+        value = getattr(values, name)
+        if value is not None or new:
+            out[name] = (value or "").strip() or None
+    if new or values.date is not None:
+        out["date"] = parse_optional(values.date, "date") or issued_date(source_issued)
+    if new or values.countries is not None:
+        out["places"] = _unique(values.countries or [])
+    if new or values.themes is not None:
+        out["themes"] = _unique(taxonomy.normalize_theme(t) for t in values.themes or [])
+    if new or values.actors is not None:
+        out["actors"] = _unique(_actor_name(a) for a in values.actors or [])
+    return out
+
+
+def _actor_name(raw: str) -> str:
+    name = " ".join(raw.split())
+    if not name:
+        raise Invalid("actor", raw, "must not be empty")
+    return name
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+@dataclass
+class Resolver:
+    """Names to ids, each distinct name looked up (or created) once: one claim or a million."""
+
+    session: Session
+    sources: dict[str, tuple[int, str | None]] = field(default_factory=dict)
+    places: dict[str, tuple[list[str], list[int]]] = field(default_factory=dict)
+    themes: dict[str, int] = field(default_factory=dict)
+    actors: dict[str, int] = field(default_factory=dict)
+
+    def source(self, key: str) -> tuple[int, str | None]:
+        """The source's id and issued date."""
+        if key not in self.sources:
+            found = sources.get(self.session, key)
+            self.sources[key] = (found.id, found.issued)
+        return self.sources[key]
+
+    def place(self, name: str) -> tuple[list[str], list[int]]:
+        if name not in self.places:
+            found = taxonomy.resolve_places(self.session, [name])
+            self.places[name] = ([c.code for c in found.countries],
+                                 [r.id for r in found.regions])
+        return self.places[name]
+
+    def theme(self, path: str) -> int:
+        if path not in self.themes:
+            self.themes[path] = taxonomy.themes(self.session, [path])[0].id
+        return self.themes[path]
+
+    def actor(self, name: str) -> int:
+        if name not in self.actors:
+            self.actors[name] = taxonomy.actors(self.session, [name])[0].id
+        return self.actors[name]
+
+
+TABLES: dict[str, type[Base]] = {"claim": Claim, "countries": ClaimCountry,
+                                  "regions": ClaimRegion, "themes": ClaimTheme,
+                                  "actors": ClaimActor}
+
+
+def rows(claim_id: int | None, source_id: int, claim: dict[str, Any], resolve: Resolver,
+         now: datetime) -> dict[str, list[dict[str, Any]]]:
+    """The rows a normalised new claim is stored as, by table (TABLES); no id: the database's."""
+    date: PartialDate | None = claim["date"]
+    row = {"source_id": source_id, "text": claim["text"], "quote": claim["quote"],
+           "locator": claim["locator"], "date": str(date) if date else None,
+           "date_start": date.start if date else None, "date_end": date.end if date else None,
+           "created_at": now, "updated_at": now}
+    if claim_id is not None:
+        row["id"] = claim_id
+    codes: dict[str, None] = {}
+    regions: dict[int, None] = {}
+    for name in claim["places"]:
+        found_codes, found_regions = resolve.place(name)
+        codes.update(dict.fromkeys(found_codes))
+        regions.update(dict.fromkeys(found_regions))
+    themes = sorted({resolve.theme(t) for t in claim["themes"]})
+    actors = sorted({resolve.actor(a) for a in claim["actors"]})
+    return {"claim": [row],
+            "countries": [{"country_code": c, "claim_id": claim_id} for c in codes],
+            "regions": [{"region_id": r, "claim_id": claim_id} for r in regions],
+            "themes": [{"theme_id": t, "claim_id": claim_id, "date_start": row["date_start"]}
+                       for t in themes],
+            "actors": [{"actor_id": a, "claim_id": claim_id} for a in actors]}
+
+
+def insert_rows(session: Session, batch: Mapping[str, list[dict[str, Any]]]) -> None:
+    """Core executemany per table, parents first (the ORM's unit of work is ~8x slower)."""
+    for name, table in TABLES.items():
+        if batch.get(name):
+            session.execute(insert(table), batch[name])
+
+
 def add(session: Session, source_key: str, values: ClaimFields) -> Claim:
-    source = sources.get(session, source_key)
-    claim = Claim(source=source, text="")
-    _apply(session, claim, values, is_new=True)
-    session.add(claim)
-    session.flush()
-    _snapshot(session, claim, "created")
-    return claim
+    resolve = Resolver(session)
+    source_id, issued = resolve.source(source_key)
+    claim = normalize(values, issued)
+    built = rows(None, source_id, claim, resolve, utcnow())
+    claim_id = session.execute(insert(Claim).returning(Claim.id), built.pop("claim")[0]
+                               ).scalar_one()
+    for links in built.values():
+        for link in links:
+            link["claim_id"] = claim_id
+    insert_rows(session, built)
+    return get(session, claim_id)
 
 
 def edit(session: Session, claim_id: int, values: ClaimFields, source_key: str | None = None
@@ -57,61 +209,46 @@ def edit(session: Session, claim_id: int, values: ClaimFields, source_key: str |
     before = snapshot(claim)
     if source_key:
         claim.source = sources.get(session, source_key)
-    _apply(session, claim, values, is_new=False)
-    if snapshot(claim) != before:
-        claim.updated_at = utcnow()
-        session.flush()
-        _snapshot(session, claim, "edited")
-    return claim
-
-
-def _apply(session: Session, claim: Claim, values: ClaimFields, is_new: bool) -> None:
-    if is_new or values.text is not None:
-        text = " ".join((values.text or "").split())
-        if not text:
-            raise Invalid("text", values.text or "", "a claim needs its statement text")
-        claim.text = text
-    if values.quote is not None:
-        claim.quote = values.quote.strip() or None
-    if values.locator is not None:
-        claim.locator = values.locator.strip() or None
-    if is_new or values.date is not None:
-        # Unless given, a claim is asserted when its source was issued.
-        date = parse_optional(values.date, "date") or parse_optional(claim.source.issued)
+    given = normalize(values, claim.source.issued, new=False)
+    for name in ("text", "quote", "locator"):
+        if name in given:
+            setattr(claim, name, given[name])
+    if "date" in given:
+        date = given["date"]
         claim.date = str(date) if date else None
         claim.date_start = date.start if date else None
         claim.date_end = date.end if date else None
-    if values.countries is not None:
-        places = taxonomy.resolve_places(session, values.countries)
+    if "places" in given:
+        places = taxonomy.resolve_places(session, given["places"])
         claim.countries, claim.regions = places.countries, places.regions
-    elif is_new:
-        claim.countries, claim.regions = [], []
-    if values.themes is not None:
-        claim.themes = taxonomy.themes(session, values.themes)
-    elif is_new:
-        claim.themes = []
-    if values.actors is not None:
-        claim.actors = taxonomy.actors(session, values.actors)
-    elif is_new:
-        claim.actors = []
+    if "themes" in given:
+        claim.themes = taxonomy.themes(session, given["themes"])
+    if "actors" in given:
+        claim.actors = taxonomy.actors(session, given["actors"])
+    after = snapshot(claim)
+    if after != before:
+        claim.updated_at = utcnow()
+        session.flush()
+        revisions.write(session, claim.id, "edited",
+                        {k: v for k, v in before.items() if after[k] != v})
+    return claim
 
 
-def remove(session: Session, claim_id: int, force: bool = False) -> None:
+def remove(session: Session, claim_id: int, force: bool = False) -> list[StandingChange]:
+    """Delete a claim and its own evidence; with `force` also the links that cite it.
+    Returns the other claims whose standing that changed (also kept in their histories)."""
     claim = get(session, claim_id)
-    citing = list(session.scalars(select(Evidence).where(Evidence.evidence_claim_id == claim.id)))
+    citing = list(session.scalars(select(Evidence.claim_id)
+                                  .where(Evidence.evidence_claim_id == claim.id)
+                                  .order_by(Evidence.claim_id)))
     if citing and not force:
         raise Conflict(
             f"claim {claim_id} is evidence for claim(s) "
-            f"{', '.join(str(e.claim_id) for e in citing)}; remove that evidence first "
+            f"{', '.join(str(c) for c in citing)}; remove that evidence first "
             "or pass --force"
         )
-    for evidence in citing:
-        session.delete(evidence)
-    session.delete(claim)
-    session.flush()
-
-
-LINKS = ("countries", "regions", "themes", "actors")
+    return deletion.delete_claims(session, select(Claim.id).where(Claim.id == claim_id),
+                                  f"claim {claim_id} was removed")
 
 
 def fields(source_key: str, text: str, quote: str | None, locator: str | None,
@@ -130,28 +267,13 @@ def snapshot(claim: Claim) -> dict[str, Any]:
     })
 
 
-def _snapshot(session: Session, claim: Claim, action: str) -> None:
-    session.add(ClaimRevision(claim_id=claim.id, action=action,
-                              snapshot=json.dumps(snapshot(claim), ensure_ascii=False)))
-
-
 def history(session: Session, claim_id: int) -> list[dict[str, Any]]:
-    """Each revision with the fields it changed, oldest first."""
-    get(session, claim_id)
-    revisions = session.scalars(
-        select(ClaimRevision).where(ClaimRevision.claim_id == claim_id).order_by(ClaimRevision.id)
-    )
-    out: list[dict[str, Any]] = []
-    previous: dict[str, Any] = {}
-    for number, revision in enumerate(revisions, start=1):
-        state = json.loads(revision.snapshot)
-        changes = {k: {"from": previous.get(k), "to": v} for k, v in state.items()
-                   if previous.get(k) != v} if previous else {}
-        out.append({"revision": number, "action": revision.action,
-                    "at": revision.changed_at.isoformat(), "changes": changes,
-                    "claim": state})
-        previous = state
-    return out
+    """Each revision with the fields it changed, oldest first; the first is the creation."""
+    claim = get(session, claim_id)
+    return revisions.replay(snapshot(claim), claim.created_at, [
+        (r.action, r.changed_at, json.loads(r.prior)) for r in session.scalars(
+            select(ClaimRevision).where(ClaimRevision.claim_id == claim_id)
+            .order_by(ClaimRevision.id))])
 
 
 def record(claim: Claim, status: str) -> dict[str, Any]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 
 from kb.errors import Conflict
 from kb.models import Base
+from kb.services import fulltext
 
 if TYPE_CHECKING:
     from sqlalchemy import Column, Table
@@ -55,10 +56,8 @@ def _copy_table(source: Session, target: Session, table: Table) -> int:
         if links:
             target.execute(update(table).where(_pk(table) == bindparam("pk"))
                            .values({name: bindparam("value")}), links)
-    if copied and target.get_bind().dialect.name == "postgresql" and _is_serial(table):
-        # Ids came with the rows; the next id the server hands out must follow them.
-        target.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"),
-                                          select(func.max(table.c.id)).scalar_subquery())))
+    if copied and _is_serial(table):
+        fulltext.follow_ids(target, table.name)  # ids came with the rows
     return copied
 
 

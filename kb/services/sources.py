@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from kb.dates import parse_optional
 from kb.errors import Conflict, Invalid, NotFound
@@ -18,6 +18,8 @@ from kb.models import Claim, Evidence, Source, SourceAuthor, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from kb.services.deletion import StandingChange
 
 _STOPWORDS = {"a", "an", "the", "of", "on", "in", "and", "how", "why", "what", "to", "for"}
 
@@ -198,25 +200,32 @@ def claim_counts(session: Session) -> dict[int, int]:
         select(Claim.source_id, func.count()).group_by(Claim.source_id)).all())
 
 
-def remove(session: Session, key: str, force: bool = False) -> int:
-    """Delete a source; with claims or citing evidence only when forced. Returns claims removed."""
-    from kb.services import claims as claim_service
+def remove(session: Session, key: str, force: bool = False) -> Removal:
+    """Delete a source; with claims or citing evidence only when forced. Its claims and the
+    evidence citing it or them go in sets; the removal names every other claim whose standing
+    it changed (and writes it in that claim's history)."""
+    from kb.services import deletion
 
     source = get(session, key)
-    claim_ids = list(session.scalars(select(Claim.id).where(Claim.source_id == source.id)))
-    cited = session.scalar(select(func.count()).where(Evidence.source_id == source.id)) or 0
-    if (claim_ids or cited) and not force:
+    source_id = source.id
+    claim_count = session.scalar(select(func.count()).where(Claim.source_id == source_id)) or 0
+    cited = session.scalar(select(func.count()).where(Evidence.source_id == source_id)) or 0
+    if (claim_count or cited) and not force:
         raise Conflict(
-            f"source {key!r} has {len(claim_ids)} claim(s) and is evidence for {cited} claim(s); "
+            f"source {key!r} has {claim_count} claim(s) and is evidence for {cited} claim(s); "
             "pass --force to delete them with it"
         )
-    for evidence in session.scalars(select(Evidence).where(Evidence.source_id == source.id)):
-        session.delete(evidence)
-    for claim_id in claim_ids:
-        claim_service.remove(session, claim_id, force=True)
-    session.delete(source)
-    session.flush()
-    return len(claim_ids)
+    changes = deletion.delete_claims(
+        session, select(Claim.id).where(Claim.source_id == source_id),
+        f"source {key!r} was removed", also_evidence=Evidence.source_id == source_id)
+    session.execute(delete(Source).where(Source.id == source_id))
+    return Removal(claim_count, changes)
+
+
+@dataclass
+class Removal:
+    claims: int
+    standing_changes: list[StandingChange]
 
 
 def record(source: Source) -> dict[str, Any]:

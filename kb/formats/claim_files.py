@@ -1,0 +1,81 @@
+"""Claim files, by format name: JSON Lines and CSV, read line by line and written row by row.
+
+Pure: text to records and records to text, no database. Each reader yields `Line`s (the line
+number, what the line holds, its fields) and refuses a key or column it does not know, naming
+the near name ("did you mean 'countries'?") rather than dropping the value without a word.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from kb.errors import KBError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
+# A claim's fields in files and listings (DESIGN's names); status, created and updated are
+# written for readers and ignored on import (standing is derived, times are the import's).
+CLAIM_FIELDS = ("id", "source", "text", "quote", "locator", "date", "countries", "regions",
+                "themes", "actors", "status", "created", "updated")
+EVIDENCE_FIELDS = ("id", "relation", "source", "claim", "quote", "locator", "note")
+REGION_FIELDS = ("name", "countries", "note", "claims")
+
+
+class BadRecord(KBError):
+    """A line that cannot be imported; the whole import is refused."""
+
+    def __init__(self, number: int, message: str) -> None:
+        super().__init__(f"line {number}: {message}; nothing was imported")
+
+
+@dataclass
+class Line:
+    """One record of a claim file: a claim, a source or a region, with its line number."""
+
+    number: int
+    kind: Literal["claim", "source", "region"]
+    data: dict[str, Any]
+
+
+def unknown(names: Iterable[str], known: Iterable[str], what: str) -> str | None:
+    """`unknown key 'country' (did you mean 'countries'?)`, or None when every name is known."""
+    known = list(known)
+    strange = [name for name in names if name not in known]
+    if not strange:
+        return None
+    parts = []
+    for name in strange:
+        near = difflib.get_close_matches(name, known, n=1)
+        parts.append(f"{name!r}" + (f" (did you mean {near[0]!r}?)" if near else ""))
+    return f"unknown {what}{'s' if len(strange) > 1 else ''} {', '.join(parts)}"
+
+
+def check_fields(number: int, data: dict[str, Any], known: Iterable[str], what: str) -> None:
+    problem = unknown(data, known, what)
+    if problem:
+        raise BadRecord(number, problem)
+
+
+@dataclass(frozen=True)
+class ClaimFormat:
+    name: str
+    extensions: tuple[str, ...]
+    read: Callable[[Iterable[str]], Iterator[Line]]
+
+
+def _formats() -> dict[str, ClaimFormat]:
+    from kb.formats import csv_claims, jsonl
+
+    return {"jsonl": ClaimFormat("jsonl", (".jsonl", ".ndjson"), jsonl.read),
+            "csv": ClaimFormat("csv", (".csv",), csv_claims.read)}
+
+
+NAMES = ("jsonl", "csv")
+
+
+def get(name: str) -> ClaimFormat:
+    """The claim-file format of this name (one of NAMES)."""
+    return _formats()[name]

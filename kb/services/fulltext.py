@@ -1,0 +1,57 @@
+"""Upkeep the database does beside the rows: the full-text index, and id sequences.
+
+Bulk writers (the claim import) pause the per-row index trigger and fill the index once at the
+end, and move PostgreSQL's id sequence past ids they chose themselves. Both live here, once.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select, text
+
+from kb.models import Claim
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sqlalchemy.orm import Session
+
+# The trigger that indexes each new claim (migration 0003), and what it inserts.
+INSERT_TRIGGER = "claim_fts_insert"
+REFILL = ("INSERT INTO claim_fts (rowid, text, quote, title) SELECT c.id, c.text, "
+          "coalesce(c.quote, ''), s.title FROM claim c JOIN source s ON s.id = c.source_id "
+          "WHERE c.id > :after")
+
+
+@contextmanager
+def index_paused(session: Session) -> Iterator[None]:
+    """Claims inserted inside are indexed in one statement at the end, not row by row.
+
+    SQLite: FTS5 kept by a per-row trigger triples the cost of a bulk load (STYLE §9). The
+    import holds the write lock, so nobody searches a half-filled index; an error inside rolls
+    the dropped trigger back with everything else. PostgreSQL keeps its trigger (its GIN index
+    takes rows at the same pace either way).
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    trigger = session.scalar(text("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                                  "AND name = :name"), {"name": INSERT_TRIGGER})
+    after = session.scalar(select(func.max(Claim.id))) or 0
+    if trigger:
+        session.execute(text(f"DROP TRIGGER {INSERT_TRIGGER}"))
+    yield
+    if trigger:
+        session.execute(text(REFILL), {"after": after})
+        session.execute(text(trigger))
+    session.execute(text("PRAGMA optimize"))
+
+
+def follow_ids(session: Session, table: str) -> None:
+    """After rows were inserted with ids chosen by kb, the next id the server hands out must
+    follow them (PostgreSQL's serial sequence; SQLite takes max(id) + 1 by itself)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                             f"(SELECT max(id) FROM {table}))"))
