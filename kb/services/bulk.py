@@ -424,7 +424,13 @@ def _sources_for(session: Session, claim_ids: list[int], every_source: bool) -> 
         needed.update(session.scalars(select(Claim.source_id).where(Claim.id.in_(chunk))))
         needed.update(i for i in session.scalars(select(Evidence.source_id).where(
             Evidence.claim_id.in_(chunk), Evidence.source_id.is_not(None))) if i is not None)
-    return [s for s in sources.list_all(session) if s.id in needed]
+    every = sources.list_all(session)
+    reports_on = {s.id: s.reports_on_id for s in every}
+    for source_id in list(needed):  # and the sources they report on, which the file names
+        while reports_on.get(source_id) is not None and reports_on[source_id] not in needed:
+            source_id = reports_on[source_id]  # type: ignore[assignment]
+            needed.add(source_id)
+    return [s for s in every if s.id in needed]
 
 
 def _evidence(session: Session, claim_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
