@@ -8,14 +8,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kb.errors import Busy, Invalid, KBError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from sqlalchemy.engine import Engine
 
@@ -49,32 +49,52 @@ def resource_dir(name: str) -> Path:
     return PACKAGE_DIR / name
 
 
-def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-    # Leave transaction control to the "begin" event below (pysqlite's own is wrong for WAL).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA synchronous = NORMAL")
-    cursor.execute("PRAGMA cache_size = -65536")
-    cursor.close()
+def _sqlite_connect_hook(foreign_keys: bool) -> Callable[[sqlite3.Connection, object], None]:
+    """The one place SQLite's pragmas are set, for the app and (foreign keys off) migrations."""
+
+    def on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        # Leave transaction control to the "begin" event below (pysqlite's own is wrong for
+        # WAL, and would wrap DDL so that a failed migration could not roll back whole).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # Outside any transaction, where the pragma takes effect. Migrations run with it off:
+        # batch mode rebuilds tables, and checks the keys with foreign_key_check instead.
+        cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA cache_size = -65536")
+        cursor.close()
+
+    return on_connect
 
 
-def _on_sqlite_begin(connection: Any) -> None:
-    # In WAL a deferred transaction that reads and then writes fails at once when another
-    # writer moved on; a write begins IMMEDIATE so it waits for the lock instead.
-    mode = connection.get_execution_options().get("kb_begin", "DEFERRED")
-    connection.exec_driver_sql(f"BEGIN {mode}")
+def _sqlite_begin_hook(default: str) -> Callable[[Any], None]:
+    def on_begin(connection: Any) -> None:
+        # In WAL a deferred transaction that reads and then writes fails at once when another
+        # writer moved on; a write begins IMMEDIATE so it waits for the lock instead.
+        mode = connection.get_execution_options().get("kb_begin", default)
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return on_begin
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, foreign_keys: bool = True, begin: str = "DEFERRED") -> Engine:
+    """An engine; on SQLite with kb's pragmas and `BEGIN <begin>` for each transaction (a
+    `kb_begin` execution option overrides it, as the write sessions do)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine, "connect", _on_sqlite_connect)
-        event.listen(engine, "begin", _on_sqlite_begin)
+        event.listen(engine, "connect", _sqlite_connect_hook(foreign_keys))
+        event.listen(engine, "begin", _sqlite_begin_hook(begin))
         return engine
     return create_engine(url, pool_pre_ping=False)
+
+
+def migration_engine(url: str) -> Engine:
+    """Alembic's own engine (never the app's connection): the app's pragmas with foreign keys
+    off, and each transaction begun IMMEDIATE by the same "begin" event, so that a whole run is
+    one transaction that a failing migration rolls back, `_alembic_tmp_` tables included."""
+    return make_engine(url, foreign_keys=False, begin="IMMEDIATE")
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -122,14 +142,15 @@ class Database:
         with self.engine.connect() as conn:
             try:
                 row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
-            except OperationalError as exc:
-                if "no such table" in str(exc.orig):
-                    return None
-                raise
             except DBAPIError as exc:
-                if "does not exist" in str(exc.orig):  # PostgreSQL
-                    return None
-                raise
+                # A database kb never migrated has no alembic_version table; make sure that
+                # is the error (the code says only "an SQL error" on SQLite) before saying so.
+                if error_code(exc) not in ("SQLITE_ERROR", "42P01"):  # 42P01: undefined_table
+                    raise
+                conn.rollback()
+                if inspect(conn).has_table("alembic_version"):
+                    raise
+                return None
         return row[0] if row else None
 
     def upgrade(self, revision: str) -> None:
@@ -188,9 +209,9 @@ class Database:
 
 
 def _user_tables(conn: Any) -> set[str]:
-    from sqlalchemy import inspect
-
-    return {t for t in inspect(conn).get_table_names() if not t.startswith("sqlite_")}
+    # alembic_version stays, empty, after `kb db downgrade base`: that is still kb's database.
+    return {t for t in inspect(conn).get_table_names()
+            if not t.startswith("sqlite_") and t != "alembic_version"}
 
 
 def alembic_config(url: str) -> Any:
@@ -211,35 +232,67 @@ def shown(url: str) -> str:
     return str(path) if path else make_url(url).render_as_string(hide_password=True)
 
 
+def error_code(exc: DBAPIError) -> str | None:
+    """The driver's own name for a database error: SQLite's result code (`SQLITE_BUSY`,
+    extended ones such as `SQLITE_CANTOPEN_ISDIR`), or PostgreSQL's SQLSTATE (`40P01`)."""
+    orig = exc.orig
+    code = getattr(orig, "sqlite_errorname", None) or getattr(orig, "sqlstate", None)
+    return code if isinstance(code, str) else None
+
+
+def _is(code: str | None, *names: str) -> bool:
+    """`code` is one of these SQLite result codes or one of their extended codes."""
+    return code is not None and any(code == n or code.startswith(n + "_") for n in names)
+
+
+def _cannot_connect(exc: DBAPIError, code: str | None) -> bool:
+    """PostgreSQL could not be reached or refused us: psycopg raises these with no SQLSTATE
+    (the client failed: refused, unknown host, timeout), or a connection (08), authorisation
+    (28), unknown database (3D000) or not-now (57P03) SQLSTATE."""
+    if getattr(exc.orig, "sqlite_errorname", None) is not None:
+        return False
+    if code is None:
+        return isinstance(exc, OperationalError)
+    return code[:2] in ("08", "28") or code in ("3D000", "57P03")
+
+
+def _refusal(exc: DBAPIError, url: str) -> KBError | None:
+    """The one line a user sees for a driver error they can cause, or None to re-raise."""
+    text_ = str(exc.orig).strip()
+    message = text_.splitlines()[0] if text_ else ""
+    code = error_code(exc)
+    where = shown(url)
+    if isinstance(exc, IntegrityError):
+        # Services check what they can first; this is the net for what slips through.
+        return KBError(f"the database refused the change: {message}")
+    if isinstance(exc, DataError):
+        # A value this backend cannot store; services refuse what they know of first.
+        return KBError(f"the database refused a value: {message}")
+    # SQLITE_BUSY/LOCKED once the busy timeout ran out; PostgreSQL's lock_not_available.
+    if _is(code, "SQLITE_BUSY", "SQLITE_LOCKED") or code == "55P03":
+        return Busy("the database is busy: another kb process (an import?) holds the write "
+                    "lock; try again when it has finished")
+    if _is(code, "SQLITE_CANTOPEN"):
+        return KBError(f"cannot open database '{where}': {message}")
+    if _is(code, "SQLITE_NOTADB", "SQLITE_CORRUPT"):
+        return KBError(f"database '{where}' is not a kb database: {message}")
+    if _cannot_connect(exc, code):
+        return KBError(f"cannot connect to database '{where}': {message}")
+    if isinstance(exc, OperationalError):
+        return KBError(f"database '{where}': {message}")
+    return None
+
+
 @contextmanager
 def translate_errors(url: str) -> Iterator[None]:
-    """Turn driver errors a user can cause into one clear line, never a traceback."""
+    """Turn driver errors a user can cause into one clear line, never a traceback.
+
+    Classified by the driver's error code (`error_code`), never by the wording of a message.
+    """
     try:
         yield
-    except OperationalError as exc:
-        message = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
-        where = shown(url)
-        if not url.startswith("sqlite") and ("connect" in message or "connection" in message):
-            raise KBError(f"cannot connect to database '{where}': {message}") from None
-        if "locked" in message or "busy" in message:
-            raise Busy(
-                "the database is busy: another kb process (an import?) holds the write lock; "
-                "try again when it has finished"
-            ) from None
-        if "unable to open" in message:
-            raise KBError(f"cannot open database '{where}': {message}") from None
-        raise KBError(f"database '{where}': {message}") from None
-    except IntegrityError as exc:
-        # Services check what they can first; this is the net for what slips through.
-        detail = str(exc.orig).strip().splitlines()[0]
-        raise KBError(f"the database refused the change: {detail}") from None
-    except DataError as exc:
-        # A value this backend cannot store; services refuse what they know of first.
-        detail = str(exc.orig).strip().splitlines()[0]
-        raise KBError(f"the database refused a value: {detail}") from None
     except DBAPIError as exc:
-        message = str(exc.orig)
-        where = shown(url)
-        if "not a database" in message or "malformed" in message:
-            raise KBError(f"database '{where}' is not a kb database: {message}") from None
-        raise
+        refusal = _refusal(exc, url)
+        if refusal is None:
+            raise
+        raise refusal from None

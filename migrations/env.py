@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 from alembic import context
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import text
 
-from kb.db import default_url
+from kb.db import default_url, migration_engine
 from kb.models import Base
 
 config = context.config
@@ -44,38 +44,27 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     url = database_url()
     is_sqlite = url.startswith("sqlite")
-    if is_sqlite:
-        # Foreign keys off (batch mode rebuilds tables), and our own BEGIN so that the whole
-        # run is one transaction: a failing migration leaves no _alembic_tmp_ tables behind.
-        engine = create_engine(url, isolation_level=None)
-
-        @event.listens_for(engine, "connect")
-        def _connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-            dbapi_connection.execute("PRAGMA foreign_keys = OFF")
-            dbapi_connection.execute("PRAGMA busy_timeout = 5000")
-            dbapi_connection.execute("PRAGMA journal_mode = WAL")
-
-        @event.listens_for(engine, "begin")
-        def _begin(conn):  # type: ignore[no-untyped-def]
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        engine = create_engine(url)
-
-    with engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=is_sqlite,
-            transactional_ddl=True,
-            include_object=include_object,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-            if is_sqlite:
-                broken = connection.execute(text("PRAGMA foreign_key_check")).fetchall()
-                if broken:
-                    raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
-    engine.dispose()
+    # db.py's pragmas with foreign keys off (batch mode rebuilds tables), pysqlite's own
+    # transaction handling off, and a BEGIN IMMEDIATE from the "begin" event: the whole run is
+    # one transaction, so a failing migration leaves no _alembic_tmp_ tables behind (STYLE §4).
+    engine = migration_engine(url)
+    try:
+        with engine.connect() as connection:
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                render_as_batch=True,
+                transactional_ddl=True,
+                include_object=include_object,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+                if is_sqlite:
+                    broken = connection.execute(text("PRAGMA foreign_key_check")).fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+    finally:
+        engine.dispose()
 
 
 if context.is_offline_mode():

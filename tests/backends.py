@@ -85,11 +85,34 @@ class Databases:
         return self.admin_url.rsplit("/", 1)[0] + "/" + name
 
 
+# The schema as each backend's catalog holds it: tables, columns, indexes, triggers, constraints,
+# views and functions (never sequence positions, which move even in a rolled-back transaction).
+SQLITE_SCHEMA = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+POSTGRES_SCHEMA = [
+    "SELECT table_name, column_name, data_type, is_nullable, column_default "
+    "FROM information_schema.columns WHERE table_schema = 'public'",
+    "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'",
+    "SELECT t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t "
+    "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = 'public' AND NOT t.tgisinternal",
+    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+    "WHERE connamespace = 'public'::regnamespace",
+    "SELECT viewname, definition FROM pg_views WHERE schemaname = 'public'",
+    "SELECT proname, pg_get_functiondef(oid) FROM pg_proc "
+    "WHERE pronamespace = 'public'::regnamespace AND prokind = 'f'",
+]
+
+
 def dump(url: str) -> str:
-    """Every row of every table, in a stable order: to prove a refused command changed nothing."""
+    """The schema and every row of every table, in a stable order: to prove a refused command
+    changed nothing (a dropped trigger or index included)."""
     engine = create_engine(url)
     lines = []
     with engine.connect() as conn:
+        queries = [SQLITE_SCHEMA] if engine.dialect.name == "sqlite" else POSTGRES_SCHEMA
+        for query in queries:
+            rows = conn.execute(text(query)).all()
+            lines += [f"schema: {tuple(row)!r}" for row in sorted(rows, key=repr)]
         for name in sorted(inspect(conn).get_table_names()):
             rows = conn.execute(text(f'SELECT * FROM "{name}"')).all()
             lines += [f"{name}: {row!r}" for row in sorted(rows, key=repr)]

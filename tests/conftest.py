@@ -5,6 +5,8 @@ The backend is SQLite unless KB_TEST_BACKEND=postgresql (see tests/backends.py).
 
 from __future__ import annotations
 
+import functools
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +25,12 @@ REPO = Path(__file__).resolve().parents[1]
 # Everything the tests read lives in the repo (tests/data/README.md says where each file is from).
 DATA = REPO / "tests" / "data"
 ARTICLE = REPO / "seeds" / "npr_2026_ai_divergence.article.txt"
+
+if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters:
+    # click < 8.2 mixes stderr into stdout unless told not to (and `result.stderr` then
+    # raises); 8.2 keeps them apart. The suite runs on the lowest click kb allows too.
+    CliRunner.__init__ = functools.partialmethod(  # type: ignore[method-assign]
+        CliRunner.__init__, mix_stderr=False)
 
 sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="about SQLite files")
 

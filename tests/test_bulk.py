@@ -87,6 +87,7 @@ def write_big(path: Path, count: int) -> None:
                                   "countries": ["US"], "themes": ["t/x"]}) + "\n")
 
 
+@pytest.mark.slow
 def test_an_import_killed_halfway_leaves_the_database_as_it_was(seeded: KB,
                                                                  tmp_path: Path) -> None:
     path = tmp_path / "big.jsonl"
@@ -102,13 +103,13 @@ def test_an_import_killed_halfway_leaves_the_database_as_it_was(seeded: KB,
     assert seeded.ok("claim", "add", "--source", "npr2026china", "--text", "still usable")
 
 
-def wait_until_writing(kb: KB) -> None:
+def wait_until_writing(kb: KB, wal_bytes: int = 4_000_000) -> None:
     """Until the import has written a good part of its rows (uncommitted), or 60 s."""
     deadline = time.monotonic() + 60
     if BACKEND == "sqlite":
         wal = kb.path.with_name(kb.path.name + "-wal")
         while time.monotonic() < deadline and (not wal.exists()
-                                               or wal.stat().st_size < 4_000_000):
+                                               or wal.stat().st_size < wal_bytes):
             time.sleep(0.05)
         return
     from sqlalchemy import create_engine, text
@@ -126,19 +127,26 @@ def wait_until_writing(kb: KB) -> None:
 
 
 @sqlite_only
+@pytest.mark.slow
 def test_backup_is_consistent_while_another_process_writes(seeded: KB, tmp_path: Path) -> None:
     path = tmp_path / "big.jsonl"
     write_big(path, 100_000)
     writer = subprocess.Popen([sys.executable, "-m", "kb", "--db", seeded.db, "import",
                                str(path)], stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
+    wait_until_writing(seeded, wal_bytes=1_000_000)
+    assert writer.poll() is None, "the import finished before the backup could start"
     target = tmp_path / "copy.sqlite3"
     seeded.ok("backup", str(target))
+    # The two overlapped: the import was writing (uncommitted) before the backup began, and
+    # is still running now that it is done.
+    assert writer.poll() is None, "the import finished before the backup did"
     assert writer.wait() == 0
     with sqlite3.connect(target) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         count = conn.execute("SELECT count(*) FROM claim").fetchone()[0]
-    assert count in (42, 100_042)  # before or after the import, never half of it
+    assert count == 42  # the database as it was before the import, never half of it
+    with sqlite3.connect(seeded.path) as conn:
+        assert conn.execute("SELECT count(*) FROM claim").fetchone()[0] == 100_042
     refused = seeded("backup", str(target))
     assert refused.exit_code == 1
     assert refused.stderr == f"Error: backup target '{target}' exists; choose a new file\n"

@@ -2,50 +2,74 @@
 
 from __future__ import annotations
 
+import errno
 import gc
-import sys
-from typing import Any
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from kb.cli.app import App
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+
+# click 8.2 shows the help of a group called bare by raising this usage error; click 8.1 prints
+# the help itself. Either way it is help, not an error to shorten.
+_HELP_ERRORS: tuple[type[Exception], ...] = tuple(
+    getattr(click.exceptions, name) for name in ("NoArgsIsHelpError",)
+    if hasattr(click.exceptions, name))
+
+
+class Refused(click.ClickException):
+    """How click shows a refused command: `Error: ...` on one line of stderr, and its exit code
+    (2 for usage, 1 for a refused operation)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@contextmanager
+def translated(debug: Callable[[], bool]) -> Iterator[None]:
+    """The one translation point: a KBError, a usage error or an OSError becomes a `Refused`
+    that click's own `main` shows and exits with; `--debug` lets the traceback through.
+
+    `debug` is asked only on an error, once the root command has read its options."""
+    from kb.errors import KBError
+
+    try:
+        yield
+    except _HELP_ERRORS:
+        raise
+    except click.UsageError as exc:
+        # One line, without click's usage block: the message names the option already.
+        raise Refused(exc.format_message(), exc.exit_code) from exc
+    except KBError as exc:
+        if debug():
+            raise
+        raise Refused(str(exc), exc.exit_code) from exc
+    except OSError as exc:
+        # A closed pipe (`kb claim list | head`) is click's to quieten, not an error to print.
+        if debug() or exc.errno == errno.EPIPE:
+            raise
+        where = f": {exc.filename}" if exc.filename else ""
+        raise Refused(f"{exc.strerror or exc}{where}", 1) from exc
+
 
 class KBGroup(click.Group):
-    """Every failure becomes one line on stderr and an exit code (2 usage, 1 refused)."""
+    """The root group: parsing and every subcommand run inside `translated`."""
 
-    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
-             standalone_mode: bool = True, **extra: Any) -> Any:
-        from kb.errors import KBError
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        with translated(lambda: "--debug" in args):
+            _refuse_nul(args)
+            return super().make_context(info_name, args, parent, **extra)
 
-        argv = sys.argv[1:] if args is None else list(args)
-        debug = "--debug" in argv
-        try:
-            _refuse_nul(argv)
-            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except click.exceptions.Abort:
-            click.echo("Aborted!", err=True)
-            sys.exit(1)
-        except click.exceptions.NoArgsIsHelpError as exc:
-            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
-            sys.exit(exc.exit_code)
-        except click.ClickException as exc:
-            if debug:
-                raise
-            click.echo(f"Error: {exc.format_message()}", err=True)
-            sys.exit(exc.exit_code)
-        except KBError as exc:
-            if debug:
-                raise
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-        except OSError as exc:
-            if debug:
-                raise
-            click.echo(f"Error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-                       err=True)
-            sys.exit(1)
-        sys.exit(result if isinstance(result, int) else 0)
+    def invoke(self, ctx: click.Context) -> Any:
+        with translated(lambda: isinstance(ctx.obj, App) and ctx.obj.debug):
+            return super().invoke(ctx)
 
 
 def _refuse_nul(argv: list[str]) -> None:

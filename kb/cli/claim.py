@@ -107,6 +107,7 @@ def list_(app: App, fmt: str, **options: Any) -> None:
 def list_claims(app: App, where: ClaimFilter, fmt: str) -> None:
     from kb.services.query import query_claims
     from kb.services.search import highlighter
+    from kb.services.views import CLAIM_FIELDS
 
     with app.read() as session:
         rows = query_claims(session, where)
@@ -116,7 +117,7 @@ def list_claims(app: App, where: ClaimFilter, fmt: str) -> None:
         click.echo(csv_claims.dumps(rows), nl=False)
         return
     emit(rows, fmt, CLAIM_COLUMNS, CLAIM_WIDTHS,
-         highlight=highlighter(where.search) if where.search else None)
+         highlight=highlighter(where.search) if where.search else None, fields=CLAIM_FIELDS)
 
 
 @claim_group.command("show")
@@ -133,14 +134,10 @@ def show(app: App, claim_id: int, fmt: str, style: str | None) -> None:
       kb claim show 12 --format json
       kb claim show 12 --cite chicago-author-date
     """
-    from kb.services import citations, claims
+    from kb.services import views
 
     with app.read() as session:
-        record = claims.show(session, claim_id)
-        if style:
-            source = claims.get(session, claim_id).source
-            record["citation"] = citations.render(
-                [citations.reference(source)], "text", style).strip()
+        record = views.claim_view(session, claim_id, style)
     emit_one(record, fmt, [
         ("id", record["id"]), ("source", record["source"]), ("text", record["text"]),
         ("quote", record["quote"]), ("locator", record["locator"]), ("date", record["date"]),

@@ -18,11 +18,11 @@ def countries(app: App, fmt: str) -> None:
     Example:
       kb countries --format json
     """
-    from kb.services import taxonomy
+    from kb.services import taxonomy, views
 
     with app.read() as session:
         rows = taxonomy.list_countries(session)
-    emit(rows, fmt, ["code", "name", "claims"])
+    emit(rows, fmt, ["code", "name", "claims"], fields=views.COUNTRY_FIELDS)
 
 
 @click.command()
@@ -35,11 +35,11 @@ def themes(app: App, fmt: str) -> None:
     Example:
       kb themes
     """
-    from kb.services import taxonomy
+    from kb.services import taxonomy, views
 
     with app.read() as session:
         rows = taxonomy.list_themes(session)
-    emit(rows, fmt, ["theme", "claims", "with_subthemes"])
+    emit(rows, fmt, ["theme", "claims", "with_subthemes"], fields=views.THEME_FIELDS)
 
 
 @click.group("region", invoke_without_command=True)
@@ -55,13 +55,14 @@ def region_group(ctx: click.Context, fmt: str) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    from kb.services import taxonomy
+    from kb.services import taxonomy, views
 
     app = ctx.find_object(App)
     assert app is not None
     with app.read() as session:
         rows = taxonomy.list_regions(session)
-    emit(rows, fmt, ["name", "claims", "countries"], {"countries": 60})
+    emit(rows, fmt, ["name", "claims", "countries"], {"countries": 60},
+         fields=views.REGION_FIELDS)
 
 
 @region_group.command("add")

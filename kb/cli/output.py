@@ -11,6 +11,7 @@ import click
 
 if TYPE_CHECKING:
     import re
+    from collections.abc import Sequence
 
 FORMATS = ("table", "json", "csv")
 
@@ -52,13 +53,20 @@ def table(rows: list[dict[str, Any]], columns: list[str], widths: dict[str, int]
 
 
 def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str],
-         widths: dict[str, int] | None = None, highlight: re.Pattern[str] | None = None) -> None:
-    """Print a listing in the chosen format; an empty table prints nothing."""
+         widths: dict[str, int] | None = None, highlight: re.Pattern[str] | None = None, *,
+         fields: Sequence[str] | None = None) -> None:
+    """Print a listing in the chosen format; an empty table prints nothing.
+
+    `columns` are the table's; `fields` the record's, which a listing that offers CSV must
+    give: they are the CSV header whether there are rows or not.
+    """
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     elif fmt == "csv":
-        fields = list(rows[0]) if rows else columns
+        if fields is None:
+            raise TypeError("a CSV listing needs its record's fields")
         buffer = io.StringIO()
+        # A row with a field the header does not name raises: the header is never short.
         writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         for row in rows:

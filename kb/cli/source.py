@@ -96,13 +96,12 @@ def list_(app: App, fmt: str) -> None:
     Example:
       kb source list --format csv
     """
-    from kb.services import sources
+    from kb.services import views
 
     with app.read() as session:
-        counts = sources.claim_counts(session)
-        rows = [sources.record(s) | {"claims": counts.get(s.id, 0)}
-                for s in sources.list_all(session)]
-    emit(rows, fmt, ["key", "type", "date", "claims", "title"], {"title": 60})
+        rows = views.source_list(session)
+    emit(rows, fmt, ["key", "type", "date", "claims", "title"], {"title": 60},
+         fields=views.SOURCE_FIELDS)
 
 
 @source_group.command("show")

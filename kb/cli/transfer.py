@@ -76,17 +76,12 @@ def claims(app: App, fmt: str, output: str | None, **options: Any) -> None:
 
     where = make_filter(options)
     if fmt in ("jsonl", "csv"):
-        from kb.models import Claim
-        from kb.services.bulk import export_lines
-        from kb.services.query import ClaimFilter, select_claims
+        from kb.services.views import claim_lines
 
         with app.read() as session:
-            ids = list(session.scalars(select_claims(session, where).with_only_columns(
-                Claim.id).order_by(Claim.id)))
-            everything = where == ClaimFilter()
-            stream = click.open_file(output or "-", "w", encoding="utf-8")
-            with stream:
-                for line in export_lines(session, ids, fmt, every_source=everything):
+            lines = claim_lines(session, where, fmt)
+            with click.open_file(output or "-", "w", encoding="utf-8") as stream:
+                for line in lines:
                     stream.write(line)
     elif fmt == "markdown":
         if output is None:

@@ -1,0 +1,62 @@
+"""What a command shows, each in one call: the CLI parses, calls one of these, renders.
+
+The field lists are the records' own keys, taken from the functions that build the records, so
+a CSV header names the same columns whether a listing has rows or not.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from kb.models import Claim, Source
+from kb.services import claims, sources
+from kb.services.query import ClaimFilter, select_claims
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sqlalchemy.orm import Session
+
+
+def _claim_fields() -> tuple[str, ...]:
+    epoch = datetime.fromtimestamp(0, UTC)
+    empty = claims.as_record(0, claims.fields("", "", None, None, None, {}), "unverified",
+                             epoch, epoch)
+    return tuple(empty)
+
+
+CLAIM_FIELDS = _claim_fields()
+# A source listing is the source's record and how many claims it makes.
+SOURCE_FIELDS = (*sources.record(Source(key="", type="", title="")), "claims")
+COUNTRY_FIELDS = ("code", "name", "claims")
+THEME_FIELDS = ("theme", "claims", "with_subthemes")
+REGION_FIELDS = ("name", "countries", "claims", "note")
+
+
+def source_list(session: Session) -> list[dict[str, Any]]:
+    """Every source (by key) with how many claims it makes."""
+    counts = sources.claim_counts(session)
+    return [sources.record(s) | {"claims": counts.get(s.id, 0)}
+            for s in sources.list_all(session)]
+
+
+def claim_view(session: Session, claim_id: int, style: str | None = None) -> dict[str, Any]:
+    """A claim with its evidence and, given a style, its source's formatted citation."""
+    record = claims.show(session, claim_id)
+    if style:
+        from kb.services import citations  # the formats load only for a citation
+
+        source = claims.get(session, claim_id).source
+        record["citation"] = citations.render(
+            [citations.reference(source)], "text", style).strip()
+    return record
+
+
+def claim_lines(session: Session, where: ClaimFilter, fmt: str) -> Iterator[str]:
+    """The matching claims as JSON Lines or CSV, a file `kb import` reads back."""
+    from kb.services.bulk import export_lines
+
+    ids = list(session.scalars(select_claims(session, where).with_only_columns(Claim.id)
+                               .order_by(Claim.id)))
+    return export_lines(session, ids, fmt, every_source=where == ClaimFilter())

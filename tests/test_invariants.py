@@ -1,0 +1,133 @@
+"""Invariants behind the commands: the SQL standing equals the Python one, a failed migration
+rolls back whole, and the "database unchanged" digest sees the schema as well as the rows."""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING
+
+import pytest
+from alembic import command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy.orm import Session
+
+from kb.db import HEAD_REVISION, Database, alembic_config, resource_dir
+from kb.models import RELATIONS, STATUSES, Claim, Evidence, Source
+from kb.services import status
+from tests.backends import BACKEND, dump
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import KB
+
+# One evidence link: (claim, relation, target), the target None for a source, else a claim.
+Link = tuple[int, str, int | None]
+
+
+@st.composite
+def evidence_graphs(draw: st.DrawFn) -> tuple[int, list[Link]]:
+    size = draw(st.integers(1, 6))
+    index = st.integers(0, size - 1)
+    links = draw(st.lists(st.tuples(index, st.sampled_from(RELATIONS), st.none() | index),
+                          max_size=14, unique=True))
+    return size, [link for link in links if link[0] != link[2]]  # never evidence for itself
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(graph=evidence_graphs())
+def test_the_sql_status_condition_is_the_python_standing(kb: KB,
+                                                         graph: tuple[int, list[Link]]) -> None:
+    """`claim list --status S` (SQL) selects exactly the claims `derive` calls S (Python)."""
+    size, links = graph
+    database = Database(kb.url)
+    try:
+        with Session(database.engine) as session, session.begin():
+            source = Source(key="s", type="report", title="S")
+            claims = [Claim(source=source, text=f"claim {i}") for i in range(size)]
+            session.add_all(claims)
+            session.flush()
+            for claim, relation, target in links:
+                session.add(Evidence(
+                    claim_id=claims[claim].id, relation=relation,
+                    source_id=source.id if target is None else None,
+                    evidence_claim_id=None if target is None else claims[target].id))
+            session.flush()
+            relations: dict[int, set[str]] = {c.id: set() for c in claims}
+            for claim, relation, _ in links:
+                relations[claims[claim].id].add(relation)
+            expected = {claim_id: status.derive(found) for claim_id, found in relations.items()}
+            for name in STATUSES:
+                selected = set(session.scalars(select(Claim.id).where(status.condition(name))))
+                assert selected == {i for i, s in expected.items() if s == name}, name
+            assert status.statuses(session, expected) == expected
+            session.rollback()
+    finally:
+        database.dispose()
+
+
+FAILING_MIGRATION = '''"""Fails halfway, after batch mode began rebuilding a table."""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9999"
+down_revision = "{head}"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("actor", recreate="always") as batch:
+        batch.add_column(sa.Column("doomed", sa.Integer()))
+    op.create_index("ix_doomed", "actor", ["doomed"])
+    op.execute("DELETE FROM claim_actor")
+    raise RuntimeError("this migration fails")
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def test_a_failing_migration_rolls_back_whole(seeded: KB, tmp_path: Path) -> None:
+    scripts = tmp_path / "migrations"
+    shutil.copytree(resource_dir("migrations"), scripts)
+    (scripts / "versions" / "9999_fails.py").write_text(
+        FAILING_MIGRATION.format(head=HEAD_REVISION))
+    config = alembic_config(seeded.url)
+    config.set_main_option("script_location", str(scripts))
+    before = dump(seeded.url)
+    with pytest.raises(RuntimeError, match="this migration fails"):
+        command.upgrade(config, "head")
+    assert dump(seeded.url) == before  # no _alembic_tmp_actor, no column, rows back
+    assert Database(seeded.url).current_revision() == HEAD_REVISION
+    seeded.ok("claim", "add", "--source", "npr2026china", "--text", "still usable")
+
+
+def test_the_unchanged_digest_sees_the_schema(kb: KB) -> None:
+    """A refused command that dropped an index or a trigger would not look "unchanged"."""
+    engine = create_engine(kb.url)
+    with engine.connect() as conn:
+        index = inspect(conn).get_indexes("claim")[0]["name"]
+        triggers = (conn.execute(text(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all()
+            if BACKEND == "sqlite" else conn.execute(text(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")).scalars().all())
+    assert triggers, "kb keeps its search index with triggers"
+    before = dump(kb.url)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP INDEX {index}"))
+    assert dump(kb.url) != before
+    after_index = dump(kb.url)
+    with engine.begin() as conn:
+        if BACKEND == "sqlite":
+            conn.execute(text(f"DROP TRIGGER {triggers[0]}"))
+        else:
+            table = conn.execute(text(
+                "SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = :name"),
+                {"name": triggers[0]}).scalar_one()
+            conn.execute(text(f'DROP TRIGGER "{triggers[0]}" ON {table}'))
+    assert dump(kb.url) != after_index
+    engine.dispose()
