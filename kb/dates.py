@@ -9,7 +9,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from kb.errors import Invalid
 
@@ -71,3 +73,106 @@ def parse_date(value: str, field: str = "date") -> PartialDate:
 
 def parse_optional(value: str | None, field: str = "date") -> PartialDate | None:
     return None if value is None or value.strip() == "" else parse_date(value, field)
+
+
+# Source dates: EDTF ------------------------------------------------------------------------------
+#
+# A claim's date is a plain partial date (above). A source's date is whatever a library holds: a
+# BCE year, a range, a season, a circa year, unspecified digits. kb keeps it as EDTF (ISO 8601-2,
+# the Library of Congress's Extended Date/Time Format, which biblatex's `date` field speaks), or,
+# when no EDTF form exists ("13th cent"), as the literal text. The span is kept beside it as day
+# numbers: Python's proleptic Gregorian ordinal (0001-01-01 is 1), extended below 1 for BCE days,
+# because neither Python's `date` nor SQLite's date functions reach before year 1.
+
+EDTF_EXAMPLES = "2025, 2025-07-22, -0333, 1985-21, 1850~, 199X or 2014-12-31/2015-01-01"
+_PLAIN = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?")
+_UNIX_EPOCH_ORDINAL = 719163  # dt.date(1970, 1, 1).toordinal()
+
+
+def day_number(year: int, month: int, day: int) -> int:
+    """The proleptic Gregorian ordinal of a day of any (astronomical) year, BCE included."""
+    # Howard Hinnant's days_from_civil: exact for every year, negative ones included.
+    year -= month <= 2
+    era = (year if year >= 0 else year - 399) // 400
+    yoe = year - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468 + _UNIX_EPOCH_ORDINAL
+
+
+@dataclass(frozen=True)
+class SourceDate:
+    """A source's issued (or accessed) date: EDTF, or a literal when EDTF cannot say it."""
+
+    edtf: str | None = None
+    literal: str | None = None
+
+    def __str__(self) -> str:
+        return self.edtf or self.literal or ""
+
+    def plain(self) -> PartialDate | None:
+        """The date as a claim may carry it (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`), else None."""
+        if self.edtf is None or not _PLAIN.fullmatch(self.edtf):
+            return None
+        try:
+            return parse_date(self.edtf)
+        except Invalid:
+            return None
+
+    def span(self) -> tuple[int | None, int | None]:
+        """First and last day (day numbers); None at an open or unknown end, or for a literal."""
+        if self.edtf is None:
+            return None, None
+        parsed = _parse_edtf(self.edtf)
+        return _day_of(parsed.lower_strict()), _day_of(parsed.upper_strict())
+
+    @property
+    def year(self) -> int | None:
+        """The (astronomical) year the span starts in, for BibTeX's `year` and keys."""
+        if self.edtf is None:
+            return None
+        bound = _parse_edtf(self.edtf).lower_strict()
+        if isinstance(bound, time.struct_time):
+            return int(bound.tm_year)
+        bound = _parse_edtf(self.edtf).upper_strict()
+        return int(bound.tm_year) if isinstance(bound, time.struct_time) else None
+
+
+def _parse_edtf(text: str) -> Any:
+    from edtf import parse_edtf
+    from edtf.parser.edtf_exceptions import EDTFParseException
+
+    try:
+        return parse_edtf(text)
+    except (EDTFParseException, ValueError, TypeError) as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _day_of(bound: Any) -> int | None:
+    if not isinstance(bound, time.struct_time):
+        return None  # an open end ("..") comes back as infinity
+    return day_number(bound.tm_year, bound.tm_mon, bound.tm_mday)
+
+
+def parse_source_date(value: str, field: str = "date") -> SourceDate:
+    """An EDTF date (which includes `YYYY`, `YYYY-MM`, `YYYY-MM-DD`), refused naming the field."""
+    text = value.strip()
+    try:
+        if not text:
+            raise ValueError("empty")
+        date = SourceDate(edtf=text)
+        start, end = date.span()
+    except (ValueError, OverflowError):
+        raise Invalid(field, value, f"expected an EDTF date such as {EDTF_EXAMPLES}") from None
+    if start is not None and end is not None and start > end:
+        raise Invalid(field, value, "the range ends before it starts")
+    return date
+
+
+def parse_source_date_optional(value: str | None, field: str = "date") -> SourceDate | None:
+    return None if value is None or value.strip() == "" else parse_source_date(value, field)
+
+
+def plain_date(edtf: str | None) -> PartialDate | None:
+    """A source's stored date as a claim's fallback: only when it is a plain date."""
+    return SourceDate(edtf=edtf).plain() if edtf else None

@@ -44,3 +44,52 @@ def normalize_url(value: str) -> str:
         host = f"{parts.username}@{host}"
     path = parts.path.rstrip("/")
     return urlunsplit((scheme, host, path, parts.query, parts.fragment))
+
+
+# babel/polyglossia names (BibLaTeX's `langid`) that are not plain English language names.
+BABEL = {
+    "american": "en-US", "usenglish": "en-US", "british": "en-GB", "ukenglish": "en-GB",
+    "australian": "en-AU", "canadian": "en-CA", "newzealand": "en-NZ", "ngerman": "de",
+    "german": "de", "naustrian": "de-AT", "austrian": "de-AT", "nswissgerman": "de-CH",
+    "swissgerman": "de-CH", "brazil": "pt-BR", "brazilian": "pt-BR", "portuges": "pt",
+    "acadian": "fr-CA", "canadien": "fr-CA", "francais": "fr", "frenchb": "fr", "bahasa": "id",
+    "norsk": "nb", "nynorsk": "nn", "magyar": "hu", "slovene": "sl", "serbianc": "sr-Cyrl",
+}
+TO_BABEL = {"en": "english", "en-US": "american", "en-GB": "british", "en-AU": "australian",
+            "en-CA": "canadian", "en-NZ": "newzealand", "de": "ngerman", "de-AT": "naustrian",
+            "de-CH": "nswissgerman", "pt-BR": "brazilian", "fr-CA": "acadian", "nb": "norsk",
+            "nn": "nynorsk"}
+
+
+def normalize_language(value: str) -> str:
+    """A BCP 47 tag: `english` -> `en`, `american` -> `en-US`, `en-us` -> `en-US`.
+
+    What is neither a tag nor a language's name is kept as given: a real library's language
+    field is free text, and kb does not drop what it cannot read.
+    """
+    import langcodes
+
+    text = " ".join(value.split())
+    if text.lower() in BABEL:
+        return BABEL[text.lower()]
+    if langcodes.tag_is_valid(text):
+        return str(langcodes.standardize_tag(text))
+    try:
+        return str(langcodes.find(text))
+    except LookupError:
+        return text
+
+
+def babel_name(tag: str) -> str:
+    """The `langid` BibLaTeX (babel, polyglossia) understands for a BCP 47 tag, else the tag."""
+    if tag in TO_BABEL:
+        return TO_BABEL[tag]
+    import langcodes
+
+    if not langcodes.tag_is_valid(tag):
+        return tag
+    language = langcodes.Language.get(tag)
+    if language.territory or language.script:
+        return tag
+    name = language.language_name("en").lower()
+    return name if name.isalpha() and normalize_language(name) == tag else tag

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Text,
@@ -45,9 +47,16 @@ PartialDateText = Annotated[str | None, mapped_column(String(10))]
 
 
 class Source(Base):
-    """A citable work: an article, a report, a broadcast, a paper."""
+    """A citable work: an article, a report, a broadcast, a paper.
+
+    The fields people query and deduplicate on are columns; every other CSL variable a
+    library carries (volume, page, ISSN, publisher-place, editor ...) is in `extra` under its
+    CSL name. CSL has ~100 variables, most empty for any one work and none queried, so one
+    JSON object keeps them all without a migration per variable, and reads back as CSL-JSON.
+    """
 
     __tablename__ = "source"
+    __table_args__ = (Index("ix_source_issued_start", "issued_start", "issued_end"),)
 
     id: Mapped[IntPK]
     key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -55,11 +64,19 @@ class Source(Base):
     title: Mapped[str] = mapped_column(Text)
     container: Mapped[str | None] = mapped_column(Text)
     publisher: Mapped[str | None] = mapped_column(Text)
-    issued: Mapped[PartialDateText]
+    # EDTF (ISO 8601-2): 2025-07-22, -0333, 1985-21, 1850~, 2014-12-31/2015-01-01 ...
+    issued: Mapped[str | None] = mapped_column(Text)
+    # A date with no EDTF form ("13th cent"), kept as the library wrote it.
+    issued_literal: Mapped[str | None] = mapped_column(Text)
+    # The span as day numbers (kb.dates.day_number: 0001-01-01 is 1; BCE below it).
+    issued_start: Mapped[int | None] = mapped_column(Integer)
+    issued_end: Mapped[int | None] = mapped_column(Integer)
     url: Mapped[str | None] = mapped_column(Text)
-    url_normalized: Mapped[str | None] = mapped_column(Text, unique=True)
+    # Not unique: distinct works share placeholder URLs (see sources.find_duplicate).
+    url_normalized: Mapped[str | None] = mapped_column(Text, index=True)
     doi: Mapped[str | None] = mapped_column(String(255), unique=True)
-    accessed: Mapped[PartialDateText]
+    accessed: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     archived_url: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(35))
     note: Mapped[str | None] = mapped_column(Text)
@@ -277,3 +294,24 @@ class ClaimRevision(Base):
     action: Mapped[str] = mapped_column(String(10))
     changed_at: Mapped[Timestamp]
     prior: Mapped[str] = mapped_column(Text)  # JSON: the changed fields' earlier values
+
+
+class SourceRevision(Base):
+    """What changed in a source, by whom and when: created, edited, overwritten, deleted.
+
+    `before` and `after` hold only the fields that changed (JSON); a deleted source's rows stay,
+    named by key.
+    """
+
+    __tablename__ = "source_revision"
+    __table_args__ = (Index("ix_source_revision_key", "source_key", "id"),)
+
+    id: Mapped[IntPK]
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("source.id", ondelete="SET NULL"), index=True)
+    source_key: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(10))
+    actor: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[Timestamp]
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)

@@ -180,7 +180,8 @@ def test_export_then_import_gives_the_same_sources(library: KB, tmp_path: Path, 
     empty = new_kb()
     result = empty("import", str(out), "--format", fmt)
     assert result.exit_code == 0, result.output
-    assert f"imported {len(KEYS)}, skipped 0, failed 0" in result.stderr
+    assert result.stderr == (f"added {len(KEYS)}, updated 0, unchanged 0, skipped 0 (already "
+                             "here), left out 0 (invalid); 0 warning(s)\n")
     before = json.loads(library.ok("source", "list", "--format", "json"))
     after = json.loads(empty.ok("source", "list", "--format", "json"))
     assert after == before

@@ -36,8 +36,11 @@ CASES = [
      f"Error: source key '{A}' already exists"),
     (["source", "add", "--title", "Other", "--doi", "https://doi.org/10.1000/ABC"], 1,
      "Error: a source with doi '10.1000/abc' already exists: dup2020doi"),
-    (["source", "add", "--title", "Other", "--url", "HTTPS://Example.ORG:443/report/"], 1,
-     "Error: a source with url 'HTTPS://Example.ORG:443/report/' already exists: dup2020doi"),
+    # The same URL is the same work only with the same title, year and first author.
+    (["source", "add", "--title", "Duplicate check", "--url",
+      "HTTPS://Example.ORG:443/report/"], 1,
+     "Error: a source with url 'HTTPS://Example.ORG:443/report/' and the same title, year and "
+     "first author already exists: dup2020doi"),
     (["source", "add", "--title", "Other", "--type", "blogpost"], 2,
      "Error: invalid type 'blogpost': not a CSL item type (e.g. article-newspaper, report, "
      "webpage, article-journal, book, broadcast)"),
@@ -155,11 +158,12 @@ def test_nul_in_an_argument_is_refused_on_every_backend(seeded: KB, args: list[s
     ("claims.csv", f"source,text\n{A},ok\n{A},o\x00k\n",
      "Error: line 3: invalid text 'o\\x00k': contains a NUL character; nothing was imported"),
     ("refs.json", '[{"id": "k", "type": "book", "title": "T\\u0000"}]',
-     "Error: cannot import: entry k: invalid title 'T\\x00': contains a NUL character; "
+     "Error: cannot import {path}: item 1: invalid title 'T\\x00': contains a NUL character; "
      "nothing was imported"),
+    # A NUL byte in the file itself: not a text file.
     ("refs.bib", "@book{k, title = {T}, author = {A\x00B}}\n",
-     "Error: cannot import: entry k: invalid authors[0].family 'A\\x00B': contains a NUL "
-     "character; nothing was imported"),
+     "Error: cannot import {path}: not a text file (a NUL byte at byte 33, line 1); "
+     "nothing was imported"),
 ])
 def test_nul_in_an_imported_file_refuses_the_file(seeded: KB, tmp_path: Path, name: str,
                                                   content: str, message: str) -> None:
@@ -167,5 +171,5 @@ def test_nul_in_an_imported_file_refuses_the_file(seeded: KB, tmp_path: Path, na
     path.write_text(content)
     before = seeded.dump()
     result = seeded("import", str(path))
-    assert (result.exit_code, result.stderr) == (1, message + "\n")
+    assert (result.exit_code, result.stderr) == (1, message.replace("{path}", str(path)) + "\n")
     assert seeded.dump() == before

@@ -26,7 +26,8 @@ def source_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--author", "authors", multiple=True, metavar="NAME",
                      help="'Family, Given', 'Given Family', or {Organisation} in braces; "
                           "repeat in order."),
-        click.option("--date", help="Issued: YYYY, YYYY-MM or YYYY-MM-DD."),
+        click.option("--date", help="Issued: YYYY, YYYY-MM, YYYY-MM-DD, or any EDTF date "
+                                    "(-0333, 1985-21 for spring, 1850~, 2014-12-31/2015-01-01)."),
         click.option("--url"), click.option("--doi"),
         click.option("--accessed", metavar="D", help="When you read it online."),
         click.option("--archived-url", help="A web archive copy."),
@@ -120,11 +121,18 @@ def show(app: App, key: str, fmt: str) -> None:
 
     with app.read() as session:
         report = source_report(session, key)
+    from kb.services.sources import display_names
+
     emit_one(report, fmt, [
         ("key", report["key"]), ("type", report["type"]), ("title", report["title"]),
-        ("authors", report["authors"]), ("container", report["container"]),
-        ("publisher", report["publisher"]), ("date", report["date"]), ("url", report["url"]),
+        # "; " between people: "Farrell, Henry, Newman, Abraham L." reads as four names.
+        ("authors", display_names(report["authors"])), ("container", report["container"]),
+        ("publisher", report["publisher"]),
+        ("date", report["date"] or report["date_literal"]), ("url", report["url"]),
         ("doi", report["doi"]), ("accessed", report["accessed"]),
+        ("language", report["language"]),
+        *[(name, display_names(value) if isinstance(value, list) else value)
+          for name, value in report["extra"].items()],
         ("reports on", report["reports_on"]), ("reported by", report["reported_by"]),
         ("note", report["note"]), ("claims", len(report["claims"])),
     ])
@@ -150,6 +158,35 @@ def edit(app: App, key: str, new_key: str | None, **options: Any) -> None:
     with app.write() as session:
         source = sources.edit(session, key, fields_from(options), new_key=new_key)
         click.echo(source.key)
+
+
+@source_group.command("history")
+@click.argument("key")
+@pass_app
+def history(app: App, key: str) -> None:
+    """Show what changed in a source, when and by whom (KB_USER, else your user name).
+
+    \b
+    Example:
+      kb source history npr2026china
+    """
+    import json
+
+    from kb.services import sources
+
+    with app.read() as session:
+        revisions = sources.history(session, key)
+    for revision in revisions:
+        click.echo(f"{revision['at']}  {revision['action']}  by {revision['by']}")
+        before, after = revision["before"] or {}, revision["after"] or {}
+        for name in after if revision["action"] != "delete" else before:
+            if revision["action"] == "create" and after[name] in (None, "", [], {}):
+                continue
+            old, new = before.get(name), after.get(name)
+            click.echo(f"  {name}: "
+                       + (f"{json.dumps(old, ensure_ascii=False)} → " if revision["action"]
+                          != "create" else "")
+                       + json.dumps(new, ensure_ascii=False))
 
 
 @source_group.command("rm")

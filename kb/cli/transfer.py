@@ -105,9 +105,13 @@ def claims(app: App, fmt: str, output: str | None, **options: Any) -> None:
 @click.option("--format", "fmt",
               type=click.Choice(["bibtex", "biblatex", "csl-json", "ris", "jsonl", "csv"]),
               help="Default: from the extension (.bib, .json, .ris, .jsonl, .csv).")
-@click.option("--overwrite", is_flag=True, help="Replace sources that are already here.")
+@click.option("--overwrite", is_flag=True,
+              help="Fill in sources already here from the file's records (fields it has).")
+@click.option("--skip-invalid", is_flag=True,
+              help="Leave out records kb cannot take (listing each, with why) and import the "
+                   "rest; without it such a record refuses the whole file.")
 @pass_app
-def import_(app: App, file: str, fmt: str | None, overwrite: bool) -> None:
+def import_(app: App, file: str, fmt: str | None, overwrite: bool, skip_invalid: bool) -> None:
     """Import sources (BibTeX/BibLaTeX, CSL-JSON, RIS) or claims (JSON Lines, CSV), all or
     nothing.
 
@@ -115,6 +119,7 @@ def import_(app: App, file: str, fmt: str | None, overwrite: bool) -> None:
     Example:
       kb import library.bib
       kb import zotero-export.json --overwrite
+      kb import messy.ris --skip-invalid
       kb import claims.jsonl
     """
     from kb.services import citations
@@ -123,15 +128,26 @@ def import_(app: App, file: str, fmt: str | None, overwrite: bool) -> None:
     if fmt in ("jsonl", "csv"):
         import_claims(app, file, fmt)
         return
-    text = Path(file).read_text(encoding="utf-8-sig")
-    refs, warnings = citations.parse(text, fmt)
+    loaded = citations.parse(Path(file).read_bytes(), fmt, file)
     with app.write() as session:
-        report = citations.import_references(session, refs, overwrite=overwrite)
-    for warning in [*warnings, *report.warnings]:
+        report = citations.import_references(session, loaded, overwrite=overwrite,
+                                             skip_invalid=skip_invalid)
+    for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
-    # Nothing fails alone: a record kb cannot store refuses the whole file (an error above).
-    click.echo(f"imported {len(report.added)}, skipped {len(report.skipped) + len(warnings)}, "
-               "failed 0", err=True)
+    for key, changes in report.updated.items():
+        for name, before, after in changes:
+            click.echo(f"{key}: {name}: {_shown(before)} → {_shown(after)}", err=True)
+    for _label, why in report.left_out:
+        click.echo(f"left out: {why}", err=True)
+    click.echo(report.summary(), err=True)
+
+
+def _shown(value: Any) -> str:
+    import json
+
+    if value in (None, "", [], {}):
+        return "(none)"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def import_claims(app: App, file: str, fmt: str) -> None:
@@ -143,17 +159,28 @@ def import_claims(app: App, file: str, fmt: str) -> None:
     from kb.formats import claim_files
     from kb.services import bulk
 
-    with open(file, "rb") as raw, app.write() as session:
-        stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-        lines = claim_files.get(fmt).read(stream)
-        if not sys.stderr.isatty():
-            summary = bulk.import_claims(session, lines)
-        else:
-            with click.progressbar(length=os.path.getsize(file), label="importing",
-                                   file=sys.stderr) as bar:
-                # The bytes read so far (the buffer runs a little ahead of the parser).
-                summary = bulk.import_claims(session, lines,
-                                             lambda _n: bar.update(raw.tell() - bar.pos))
+    try:
+        with open(file, "rb") as raw, app.write() as session:
+            stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+            lines = claim_files.get(fmt).read(stream)
+            if not sys.stderr.isatty():
+                summary = bulk.import_claims(session, lines)
+            else:
+                with click.progressbar(length=os.path.getsize(file), label="importing",
+                                       file=sys.stderr) as bar:
+                    # The bytes read so far (the buffer runs a little ahead of the parser).
+                    summary = bulk.import_claims(session, lines,
+                                                 lambda _n: bar.update(raw.tell() - bar.pos))
+    except UnicodeDecodeError:
+        from kb.formats.reference import FormatError, decode
+
+        try:  # only on failure: read it again to say where
+            decode(Path(file).read_bytes())
+            reason = "not UTF-8 text"
+        except FormatError as exc:
+            reason = str(exc)
+        raise click.ClickException(f"cannot import {file}: {reason}; nothing was imported"
+                                   ) from None
     click.echo(f"imported {summary.claims} claim(s), {summary.sources} source(s), "
                f"{summary.evidence} evidence link(s)", err=True)
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from kb.dates import PartialDate, parse_date
+from kb.dates import SourceDate, parse_source_date
 from kb.errors import Invalid
-from kb.formats.reference import CSL_TYPES, FormatError, Name, Reference
+from kb.formats.reference import CSL_TYPES, FormatError, Loaded, Name, Reference
+from kb.identifiers import babel_name, normalize_language
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
@@ -30,7 +32,7 @@ BIBLATEX = {
     "article-journal": EntryType("article", "journaltitle", None, ("author", "container")),
     "article-magazine": EntryType("article", "journaltitle", None, ("author", "container")),
     "article-newspaper": EntryType("article", "journaltitle", None, ("author", "container")),
-    "book": EntryType("book", None, "publisher", ("author",)),
+    "book": EntryType("book", "maintitle", "publisher", ("author",)),
     "chapter": EntryType("inbook", "booktitle", "publisher", ("author", "container")),
     "paper-conference": EntryType("inproceedings", "booktitle", "publisher",
                                   ("author", "container")),
@@ -48,7 +50,7 @@ BIBTEX = {
     "article-journal": EntryType("article", "journal", None, ("author", "container", "year")),
     "article-magazine": EntryType("article", "journal", None, ("author", "container", "year")),
     "article-newspaper": EntryType("article", "journal", None, ("author", "container", "year")),
-    "book": EntryType("book", None, "publisher", ("author", "publisher", "year")),
+    "book": EntryType("book", "maintitle", "publisher", ("author", "publisher", "year")),
     "chapter": EntryType("incollection", "booktitle", "publisher",
                          ("author", "container", "publisher", "year")),
     "paper-conference": EntryType("inproceedings", "booktitle", "publisher",
@@ -92,20 +94,63 @@ def _name(name: Name) -> str:
     return f"{family}, {escape(name.given)}" if name.given else family
 
 
+# BibLaTeX field -> CSL variable; for a variable named by several fields the first is written.
+FIELDS = {
+    "volume": "volume", "pages": "page", "issn": "ISSN", "isbn": "ISBN",
+    "location": "publisher-place", "address": "publisher-place", "edition": "edition",
+    "series": "collection-title", "abstract": "abstract", "note": "note",
+    "shorttitle": "title-short", "shortjournal": "container-title-short",
+    "pagetotal": "number-of-pages", "volumes": "number-of-volumes", "chapter": "chapter-number",
+    "version": "version", "keywords": "keyword", "eventtitle": "event-title",
+    "venue": "event-place", "origpublisher": "original-publisher",
+    "origlocation": "original-publisher-place", "origtitle": "original-title", "part": "part",
+    "library": "call-number", "pubstate": "status", "addendum": "references",
+}
+# plain BibTeX's spelling where it differs.
+BIBTEX_SPELLING = {"location": "address"}
+NAME_FIELDS = {"editor": "editor", "translator": "translator", "bookauthor": "container-author"}
+DATE_FIELDS = {"origdate": "original-date", "eventdate": "event-date"}
+EPRINT_TYPES = {"pubmed": "PMID", "pmid": "PMID", "pmcid": "PMCID"}
+# The `type` kb writes for a report or thesis when nothing more is known (biblatex needs one).
+DEFAULT_TYPE = {"report": "report", "thesis": "phdthesis"}
+_ISSUE_TYPES = ("article-journal", "article-magazine", "article-newspaper", "periodical")
+
+
 def _present(ref: Reference, need: str) -> bool:
     return bool({"author": ref.authors, "container": ref.container, "publisher": ref.publisher,
                  "url": ref.url or ref.doi, "year": ref.issued}[need])
 
 
+def _csl_names(people: list[dict[str, Any]]) -> str:
+    from kb.formats.csl_json import _names
+
+    return " and ".join(_name(n) for n in _names(people))
+
+
+def _bibtex_year(date: SourceDate) -> str:
+    """A year people read (`year` is text to bibtex): 2014--2015, 334 BC, the literal."""
+    if date.edtf is None:
+        return escape(date.literal or "")
+    years = []
+    for side in date.edtf.split("/"):
+        found = SourceDate(edtf=side).year if side not in ("", "..") else None
+        if found is not None:
+            years.append(f"{1 - found} BC" if found <= 0 else str(found))
+    return "--".join(dict.fromkeys(years))
+
+
 def _entry(ref: Reference, biblatex: bool) -> str:
+    from kb.formats.csl_json import date_from_csl
+
     table, misc = (BIBLATEX, BIBLATEX_MISC) if biblatex else (BIBTEX, BIBTEX_MISC)
     kind = table.get(ref.type, misc)
     if not all(_present(ref, need) for need in kind.requires):
         kind = misc
     fields: list[tuple[str, str]] = []
+    extra = ref.extra
 
     def add(name: str, value: str | None, raw: bool = False) -> None:
-        if value:
+        if value and name not in {f for f, _ in fields}:
             fields.append((name, value if raw else "{" + value + "}"))
 
     add("author", " and ".join(_name(n) for n in ref.authors))
@@ -116,25 +161,57 @@ def _entry(ref: Reference, biblatex: bool) -> str:
     if kind.publisher and ref.publisher:
         add(kind.publisher, escape(ref.publisher))
     if kind.name in ("report", "thesis") and biblatex:
-        add("type", "report" if kind.name == "report" else "phdthesis")
+        add("type", escape(str(extra.get("genre") or DEFAULT_TYPE[kind.name])))
+    elif extra.get("genre"):
+        add("type", escape(str(extra["genre"])))
     if not ref.authors and not biblatex:
         # plain.bst sorts and labels by author; with none it needs `key`.
         add("key", escape(ref.publisher or ref.container or ref.title))
     if ref.issued:
-        if biblatex:
+        plain = ref.issued.plain()
+        if biblatex and ref.issued.edtf:
             add("date", str(ref.issued))
+        elif biblatex:
+            add("year", escape(str(ref.issued)))  # a literal ("13th cent") is no EDTF date
         else:
-            add("year", str(ref.issued.year))
-            if ref.issued.month:
-                add("month", MONTHS[ref.issued.month - 1], raw=True)
-            add("date", str(ref.issued))  # ignored by plain.bst; keeps the day for kb
+            add("year", _bibtex_year(ref.issued))
+            if plain is not None and plain.month:
+                add("month", MONTHS[plain.month - 1], raw=True)
+            if ref.issued.edtf:
+                add("date", str(ref.issued))  # ignored by plain.bst; keeps the day for kb
     add("url", ref.url)
     add("doi", ref.doi)
     add("urldate", str(ref.accessed) if ref.accessed else None)
-    add("langid", ref.language)
+    if ref.language:
+        add("langid", babel_name(ref.language))
     add("annotation" if biblatex else "annote", escape(ref.note) if ref.note else None)
     if DEFAULT_CSL.get(kind.name) != ref.type:
         add("entrysubtype", SUBTYPE_OF.get(ref.type, ref.type))
+    # The other CSL variables, each in the field that carries it.
+    if extra.get("issue") and ref.type in _ISSUE_TYPES:
+        add("number", escape(str(extra["issue"])))
+    elif extra.get("issue"):
+        add("issue", escape(str(extra["issue"])))
+    if extra.get("number") and ref.type not in _ISSUE_TYPES:
+        add("number", escape(str(extra["number"])))
+    written = set()
+    for name, variable in FIELDS.items():
+        if extra.get(variable) not in (None, "") and variable not in written:
+            written.add(variable)
+            add(BIBTEX_SPELLING.get(name, name) if not biblatex else name,
+                escape(str(extra[variable])))
+    for name, variable in NAME_FIELDS.items():
+        if extra.get(variable):
+            add(name, _csl_names(extra[variable]))
+    for name, variable in DATE_FIELDS.items():
+        if extra.get(variable):
+            date = date_from_csl(extra[variable], variable)
+            if date is not None and date.edtf:
+                add(name, date.edtf)
+    for name, variable in EPRINT_TYPES.items():
+        if extra.get(variable) and "eprint" not in {f for f, _ in fields}:
+            add("eprint", escape(str(extra[variable])))
+            add("eprinttype", name)
     body = ",\n".join(f"  {name} = {value}" for name, value in fields)
     return f"@{kind.name}{{{ref.key},\n{body},\n}}\n"
 
@@ -150,17 +227,34 @@ def _decode(text: str) -> str:
     """LaTeX to Unicode (accents, escaped specials), braces dropped, NFC."""
     import unicodedata
 
-    from pylatexenc.latex2text import LatexNodes2Text
-
     # pylatexenc reads ~ as a space and ^ as a modifier letter; keep the characters we escaped.
     for macro, placeholder in _KEEP.items():
         text = text.replace(macro, placeholder)
-    plain = LatexNodes2Text(math_mode="verbatim", keep_braced_groups=False).latex_to_text(text)
+    plain = _converter().latex_to_text(text)
     for macro, placeholder in _KEEP.items():
         plain = plain.replace(placeholder, _SPECIALS_BACK[macro])
     return unicodedata.normalize("NFC", " ".join(plain.split()))
 
 
+def _converter() -> Any:
+    from pylatexenc.latex2text import (
+        LatexNodes2Text,
+        MacroTextSpec,
+        get_default_latex_context_db,
+    )
+
+    global _CONVERTER
+    if _CONVERTER is None:
+        context = get_default_latex_context_db()
+        # pylatexenc drops \texttt{...} whole; a title's "\texttt{eprint}" is text to keep.
+        context.add_context_category("kb", macros=[MacroTextSpec("texttt", discard=False)],
+                                     prepend=True)
+        _CONVERTER = LatexNodes2Text(latex_context=context, math_mode="verbatim",
+                                     keep_braced_groups=False)
+    return _CONVERTER
+
+
+_CONVERTER: Any = None
 _KEEP = {r"\textasciitilde{}": "\ue000", r"\textasciicircum{}": "\ue001"}
 _SPECIALS_BACK = {r"\textasciitilde{}": "~", r"\textasciicircum{}": "^"}
 
@@ -193,24 +287,48 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
-def _date_from(fields: dict[str, str], key: str) -> PartialDate | None:
-    raw = fields.get("date")
+def _date_from(fields: dict[str, str], key: str) -> SourceDate | None:
+    """`date` (EDTF), else `year` and `month`; a year that is no date is kept as a literal."""
+    raw = fields.get("date", "").strip()
+    if raw:
+        try:
+            return parse_source_date(raw, "date")
+        except Invalid:
+            return SourceDate(literal=_decode(raw))
+    year = _decode(fields.get("year", ""))
+    if not year:
+        return None
+    month = fields.get("month", "").strip().lower()[:3]
+    number = MONTHS.index(month) + 1 if month in MONTHS else (
+        int(month) if month.isdigit() else None)
+    text = f"{year}-{number:02d}" if number and re.fullmatch(r"\d{4}", year) else year
     try:
-        if raw:
-            return parse_date(raw.split("/")[0].strip(), "date")  # a range starts the span
-        year = fields.get("year")
-        if not year:
-            return None
-        month = fields.get("month", "").strip().lower()[:3]
-        number = MONTHS.index(month) + 1 if month in MONTHS else (
-            int(month) if month.isdigit() else None)
-        return parse_date(f"{year.strip()}-{number:02d}" if number else year.strip(), "date")
-    except Invalid as exc:
-        raise FormatError(f"entry {key}: {exc}") from None
+        return parse_source_date(text, "date")
+    except Invalid:
+        return SourceDate(literal=year)
 
 
-def load(text: str) -> tuple[list[Reference], list[str]]:
-    """The references in a .bib file, and warnings for entries that are not works."""
+# Read in load() itself, or bibliography control that has no meaning outside a .bib file.
+_CONSUMED = {"author", "title", "subtitle", "titleaddon", "journaltitle", "journalsubtitle",
+             "journal", "booktitle", "booksubtitle", "booktitleaddon", "maintitle",
+             "mainsubtitle", "howpublished", "publisher", "institution", "school",
+             "organization", "date", "year", "month", "url", "doi", "urldate", "langid",
+             "language", "annotation", "annote", "entrysubtype", "crossref", "number", "issue",
+             "type", "eprint", "eprinttype", "ids",
+             "key"}  # `key`: plain.bst's sort label, which kb writes for works without authors
+
+
+def _joined(fields: dict[str, str], main: str, sub: str) -> str | None:
+    text = fields.get(main)
+    if not text:
+        return None
+    if fields.get(sub):
+        return f"{text}: {fields[sub]}"
+    return text
+
+
+def load(text: str) -> Loaded:
+    """The references in a .bib file; entries that are not works become warnings."""
     import bibtexparser
 
     library = bibtexparser.parse_string(text)  # resolves @string macros, strips braces
@@ -221,12 +339,12 @@ def load(text: str) -> tuple[list[Reference], list[str]]:
             if type(block).__name__ == "DuplicateBlockKeyBlock" else "cannot be parsed"
         raise FormatError(f"line {(block.start_line or 0) + 1}: {reason}: {first_line}")
     by_key = {e.key: e for e in library.entries}
-    refs: list[Reference] = []
-    warnings: list[str] = []
+    loaded = Loaded()
     for entry in library.entries:
         kind = entry.entry_type.lower()
+        where = f"entry {entry.key}"
         if kind in SKIPPED_TYPES:
-            warnings.append(f"entry {entry.key}: @{kind} groups other entries; skipped")
+            loaded.warnings.append(f"{where}: @{kind} groups other entries; skipped")
             continue
         fields = {f.key.lower(): str(f.value) for f in entry.fields}
         parent = by_key.get(fields.get("crossref", ""))
@@ -234,32 +352,102 @@ def load(text: str) -> tuple[list[Reference], list[str]]:
             inherited = {f.key.lower(): str(f.value) for f in parent.fields}
             if "title" in inherited and "booktitle" not in fields:
                 fields["booktitle"] = inherited["title"]
+                if "subtitle" in inherited and "booksubtitle" not in fields:
+                    fields["booksubtitle"] = inherited["subtitle"]
             for name in ("publisher", "date", "year", "month", "location", "institution"):
                 if name in inherited and name not in fields:
                     fields[name] = inherited[name]
-        title = fields.get("title")
-        if not title or not _decode(title):
-            raise FormatError(f"entry {entry.key} (line {(entry.start_line or 0) + 1}): no title")
-        subtype = fields.get("entrysubtype", "").strip()
-        csl_type = SUBTYPES.get(subtype) or (subtype if subtype in CSL_TYPES else None) \
-            or DEFAULT_CSL.get(kind, "document")
-        container = next((fields[f] for f in ("journaltitle", "journal", "booktitle",
-                                               "titleaddon", "howpublished") if f in fields), None)
-        publisher = next((fields[f] for f in ("publisher", "institution", "school",
-                                               "organization") if f in fields), None)
-        authors = fields.get("author") or fields.get("editor") or ""
-        refs.append(Reference(
-            key=entry.key, type=csl_type, title=_decode(title),
-            authors=_names_from(authors) if authors.strip() else [],
-            container=_decode(container) if container else None,
-            publisher=_decode(publisher) if publisher else None,
-            issued=_date_from(fields, entry.key),
-            url=fields.get("url", "").strip() or None,
-            doi=fields.get("doi", "").strip() or None,
-            accessed=_date_from({"date": fields["urldate"]}, entry.key)
-            if fields.get("urldate") else None,
-            language=(fields.get("langid") or fields.get("language") or "").strip() or None,
-            note=_decode(fields.get("annotation") or fields.get("annote") or "") or None,
-        ))
-    return refs, warnings
+        try:
+            loaded.references.append(_reference(entry.key, kind, fields, where, loaded))
+        except FormatError as exc:
+            loaded.invalid.append((where, str(exc)))
+        except Invalid as exc:
+            loaded.invalid.append((where, f"{where}: {exc}"))
+    return loaded
 
+
+def _reference(key: str, kind: str, fields: dict[str, str], where: str, loaded: Loaded
+               ) -> Reference:
+    from kb.formats.csl_json import date_to_csl, name_to_csl
+
+    title = _joined(fields, "title", "subtitle")
+    line = ""
+    if not title or not _decode(title):
+        raise FormatError(f"{where}{line}: no title")
+    subtype = fields.get("entrysubtype", "").strip()
+    csl_type = SUBTYPES.get(subtype) or (subtype if subtype in CSL_TYPES else None) \
+        or DEFAULT_CSL.get(kind, "document")
+    containers = [c for c in (_joined(fields, "journaltitle", "journalsubtitle"),
+                              fields.get("journal"),
+                              _joined(fields, "booktitle", "booksubtitle"),
+                              _joined(fields, "maintitle", "mainsubtitle"),
+                              fields.get("titleaddon"), fields.get("howpublished")) if c]
+    publishers = [fields[f] for f in ("publisher", "institution", "school", "organization")
+                  if f in fields]
+    extra: dict[str, Any] = {}
+    for name, variable in FIELDS.items():
+        if fields.get(name) and variable not in extra:
+            extra[variable] = _decode(fields[name])
+    number = fields.get("number")
+    issue = fields.get("issue")
+    if csl_type in _ISSUE_TYPES:
+        if number:
+            extra["issue"] = _decode(number)
+        elif issue:
+            extra["issue"] = _decode(issue)
+        if number and issue:
+            loaded.unmapped.add("issue", where)
+    else:
+        if number:
+            extra["number"] = _decode(number)
+        if issue:
+            extra["issue"] = _decode(issue)
+    genre = _decode(fields.get("type", ""))
+    if genre and genre != DEFAULT_TYPE.get(kind, DEFAULT_TYPE.get(csl_type, "")):
+        extra["genre"] = genre
+    for name, variable in NAME_FIELDS.items():
+        if fields.get(name, "").strip():
+            extra[variable] = [name_to_csl(n) for n in _names_from(fields[name])]
+    for name, variable in DATE_FIELDS.items():
+        if fields.get(name, "").strip():
+            extra[variable] = date_to_csl(_date_from({"date": fields[name]}, where)
+                                          or SourceDate(literal=fields[name]))
+    if fields.get("origyear") and "original-date" not in extra:
+        date = _date_from({"year": fields["origyear"]}, where)
+        if date is not None:
+            extra["original-date"] = date_to_csl(date)
+    eprint_type = fields.get("eprinttype", "").strip().lower()
+    if fields.get("eprint") and eprint_type in EPRINT_TYPES:
+        extra[EPRINT_TYPES[eprint_type]] = fields["eprint"].strip()
+    elif fields.get("eprint"):
+        loaded.unmapped.add(f"eprint ({eprint_type or 'no eprinttype'})", where)
+    for name in fields:
+        if name not in _CONSUMED and name not in FIELDS and name not in NAME_FIELDS \
+                and name not in DATE_FIELDS and name != "origyear":
+            loaded.unmapped.add(name, where)
+    for extra_container in containers[1:]:
+        if extra_container not in (containers[0],):
+            loaded.unmapped.add(next(f for f in ("journal", "booktitle", "maintitle",
+                                                 "titleaddon", "howpublished")
+                                     if fields.get(f) == extra_container
+                                     or (fields.get(f) and extra_container.startswith(
+                                         fields[f]))), where)
+    for extra_publisher in publishers[1:]:
+        loaded.unmapped.add(next(f for f in ("institution", "school", "organization")
+                                 if fields.get(f) == extra_publisher), where)
+    language = (fields.get("langid") or fields.get("language") or "").strip()
+    return Reference(
+        key=key, type=csl_type, title=_decode(title),
+        type_known=kind != "misc" or bool(subtype),
+        authors=_names_from(fields["author"]) if fields.get("author", "").strip() else [],
+        container=_decode(containers[0]) if containers else None,
+        publisher=_decode(publishers[0]) if publishers else None,
+        issued=_date_from(fields, key),
+        url=fields.get("url", "").strip() or None,
+        doi=fields.get("doi", "").strip() or None,
+        accessed=_date_from({"date": fields["urldate"]}, key) if fields.get("urldate") else None,
+        language=normalize_language(_decode(language)) if language else None,
+        note=_decode(fields.get("annotation") or fields.get("annote") or "") or None,
+        extra=extra,
+        origin=where,
+    )

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from kb.dates import parse_optional
+from kb.dates import SourceDate
 from kb.errors import Invalid, KBError
 from kb.formats import bibtex, csl_json, ris
-from kb.formats.reference import CSL_TYPES, FormatError, Name, Reference
+from kb.formats.reference import CSL_TYPES, FormatError, Loaded, Name, Reference, decode
 from kb.models import Claim, Source
 from kb.services import sources
 from kb.services.query import ClaimFilter, select_claims
@@ -32,8 +32,11 @@ def reference(source: Source) -> Reference:
         authors=[Name(literal=a.name[1:-1]) if a.literal else Name(family=a.family, given=a.given)
                  for a in source.authors],
         container=source.container, publisher=source.publisher,
-        issued=parse_optional(source.issued), url=source.url, doi=source.doi,
-        accessed=parse_optional(source.accessed), language=source.language, note=source.note,
+        issued=SourceDate(edtf=source.issued) if source.issued else
+        SourceDate(literal=source.issued_literal) if source.issued_literal else None,
+        url=source.url, doi=source.doi,
+        accessed=SourceDate(edtf=source.accessed) if source.accessed else None,
+        language=source.language, note=source.note, extra=dict(source.extra or {}),
     )
 
 
@@ -78,9 +81,19 @@ def export(session: Session, where: ClaimFilter | None, fmt: str, style: str = "
 
 @dataclass
 class ImportReport:
+    """What an import did: every record is added, updated, unchanged, skipped or left out."""
+
     added: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+    updated: dict[str, list[tuple[str, Any, Any]]] = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # duplicates, without --overwrite
+    left_out: list[tuple[str, str]] = field(default_factory=list)  # (record, why)
     warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"added {len(self.added)}, updated {len(self.updated)}, "
+                f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)} (already here), "
+                f"left out {len(self.left_out)} (invalid); {len(self.warnings)} warning(s)")
 
 
 def detect_format(filename: str, given: str | None) -> str:
@@ -94,64 +107,156 @@ def detect_format(filename: str, given: str | None) -> str:
                   "give --format bibtex|csl-json|ris|jsonl|csv")
 
 
-def parse(text: str, fmt: str) -> tuple[list[Reference], list[str]]:
+WARNING_KIND = {"bibtex": "BibLaTeX field", "biblatex": "BibLaTeX field",
+                "csl-json": "CSL-JSON key", "ris": "RIS tag"}
+
+
+def parse(data: bytes | str, fmt: str, name: str = "the file") -> Loaded:
+    """A citation file read whole; a file kb cannot decode or parse is refused naming where."""
     try:
+        text = decode(data) if isinstance(data, bytes) else data
         if fmt in ("bibtex", "biblatex"):
-            refs, warnings = bibtex.load(text)
+            loaded = bibtex.load(text)
         elif fmt == "csl-json":
-            refs, warnings = csl_json.load(text), []
+            loaded = csl_json.load(text)
         elif fmt == "ris":
-            refs, warnings = ris.load(text), []
+            loaded = ris.load(text)
         else:
             raise Invalid("format", fmt, "expected bibtex, csl-json or ris")
     except FormatError as exc:
-        raise KBError(f"cannot import: {exc}; nothing was imported") from None
-    for ref in refs:
+        raise KBError(f"cannot import {name}: {exc}; nothing was imported") from None
+    loaded.warnings = loaded.all_warnings(WARNING_KIND[fmt])
+    loaded.unmapped.where.clear()
+    for number, ref in enumerate(loaded.references, start=1):
+        ref.origin = ref.origin or (f"entry {ref.key}" if fmt in ("bibtex", "biblatex")
+                                    else ref.key or f"record {number}")
         try:
             refuse_nul(ref, "")
         except Invalid as exc:
-            raise KBError(f"cannot import: entry {ref.key}: {exc}; nothing was imported"
+            raise KBError(f"cannot import {name}: {ref.origin}: {exc}; nothing was imported"
                           ) from None
-    return refs, warnings
+    return loaded
 
 
 def fields_of(ref: Reference) -> SourceFields:
+    issued = ref.issued
     return SourceFields(
-        title=ref.title, type=ref.type if ref.type in CSL_TYPES else "document",
+        title=ref.title,
+        type=(ref.type if ref.type in CSL_TYPES else "document") if ref.type_known else None,
         container=ref.container, publisher=ref.publisher,
-        authors=[n.as_kb() for n in ref.authors], date=str(ref.issued) if ref.issued else None,
-        url=ref.url, doi=ref.doi, accessed=str(ref.accessed) if ref.accessed else None,
-        language=ref.language, note=ref.note,
+        authors=[n.as_kb() for n in ref.authors],
+        date=issued.edtf if issued and issued.edtf else None,
+        date_literal=issued.literal if issued and issued.literal else None,
+        url=ref.url, doi=ref.doi,
+        accessed=str(ref.accessed) if ref.accessed and ref.accessed.edtf else None,
+        language=ref.language, note=ref.note, extra=ref.extra or None,
     )
 
 
-def import_references(session: Session, refs: list[Reference], overwrite: bool = False
-                      ) -> ImportReport:
-    """Add each reference as a source; a duplicate (DOI, URL or key) is skipped or replaced.
+def import_references(session: Session, loaded: Loaded, overwrite: bool = False,
+                      skip_invalid: bool = False) -> ImportReport:
+    """Add each reference as a source; a duplicate (DOI; URL with title, year and first
+    author; key with title) is skipped, or with `overwrite` filled in from the record.
 
-    A reference kb cannot store (a malformed DOI or URL) refuses the whole import: the caller's
-    transaction rolls back and nothing is imported.
+    A record kb cannot take (no title, a malformed DOI or URL) refuses the whole import, naming
+    it: the caller's transaction rolls back. With `skip_invalid` it is left out, with why, and
+    the rest goes in.
     """
-    report = ImportReport()
-    for number, ref in enumerate(refs, start=1):
-        label = ref.key or f"record {number}"
+    report = ImportReport(warnings=list(loaded.warnings))
+    if loaded.invalid and not skip_invalid:
+        why = loaded.invalid[0][1]
+        more = len(loaded.invalid) - 1
+        raise KBError(f"cannot import: {why}"
+                      + (f" (and {more} more record(s) kb cannot take)" if more else "")
+                      + "; nothing was imported (--skip-invalid imports the rest)")
+    report.left_out += loaded.invalid
+    from_this_file: dict[int, str] = {}
+    for ref in loaded.references:
+        label = _label(ref)
         values = fields_of(ref)
+        values.type = ref.type if ref.type in CSL_TYPES else "document"
         try:
-            existing = sources.find_duplicate(session, ref.key or None, values.doi, values.url)
-            if existing is not None and not overwrite:
-                report.skipped.append(label)
-                report.warnings.append(f"{label}: already here as {existing.key}; skipped "
-                                       "(--overwrite replaces it)")
-                continue
-            if existing is not None:
-                sources.edit(session, existing.key, values)
-                report.added.append(existing.key)
-                continue
-            key = ref.key if ref.key and _usable_key(session, ref.key) else None
-            report.added.append(sources.add(session, values, key=key).key)
+            with session.begin_nested():
+                _import_one(session, ref, values, overwrite, report, from_this_file)
         except KBError as exc:
-            raise KBError(f"cannot import {label}: {exc}; nothing was imported") from None
+            if not skip_invalid:
+                raise KBError(f"cannot import {label}: {exc}; nothing was imported "
+                              "(--skip-invalid imports the rest)") from None
+            report.left_out.append((label, f"{label}: {exc}"))
     return report
+
+
+def _import_one(session: Session, ref: Reference, values: SourceFields, overwrite: bool,
+                report: ImportReport, from_this_file: dict[int, str]) -> None:
+    label = _label(ref)
+    existing = _same_work(session, ref, values, from_this_file)
+    if existing is not None and not overwrite:
+        report.skipped.append(label)
+        report.warnings.append(f"{label}: already here as {existing.key} ({_why(existing, values)}"
+                               "); skipped (--overwrite fills it in from this record)")
+        return
+    if existing is not None:
+        if not ref.type_known:
+            values.type = None
+        changed = sources.overwrite(session, existing.key, values)
+        if changed:
+            report.updated[existing.key] = changed
+        else:
+            report.unchanged.append(existing.key)
+        return
+    key = ref.key if ref.key and _usable_key(session, ref.key) else None
+    if ref.key and key is None:
+        # The id the work had where it came from (a Zotero item number or URI), so that the
+        # same file imported again finds each of its works again.
+        custom = dict((values.extra or {}).get("custom") or {})
+        values.extra = {**(values.extra or {}), "custom": {**custom, "id": ref.key}}
+    source = sources.add(session, values, key=key, distinct=True)
+    from_this_file[source.id] = ref.key
+    report.added.append(source.key)
+
+
+def _why(existing: Source, values: SourceFields) -> str:
+    from kb.identifiers import normalize_doi, normalize_url
+
+    if values.doi and existing.doi == normalize_doi(values.doi):
+        return "same DOI"
+    if values.url and existing.url_normalized == normalize_url(values.url):
+        return "same URL, title, year and first author"
+    return "same key and title"
+
+
+def _origin_id(source: Source) -> str:
+    return str(((source.extra or {}).get("custom") or {}).get("id") or source.key)
+
+
+def _same_work(session: Session, ref: Reference, values: SourceFields,
+               from_this_file: dict[int, str]) -> Source | None:
+    """The stored source this record is, if any (see sources.find_duplicates).
+
+    Within one file, records the file gives distinct ids are distinct works unless their DOI
+    says otherwise: Zotero's export of its 34 item types shares one URL, title and year, and
+    mostly the authors too, between 34 items. Across files the content decides.
+    """
+    found = sources.find_duplicates(session, ref.key or None, values.doi, values.url,
+                                    title=values.title, date=values.date,
+                                    authors=values.authors)
+    if not found:
+        return None
+    from kb.identifiers import normalize_doi
+
+    if values.doi and found[0].doi == normalize_doi(values.doi):
+        return found[0]  # the DOI decides, within a file too
+    if ref.key:
+        found = [s for s in found if from_this_file.get(s.id, ref.key) == ref.key]
+        exact = [s for s in found if _origin_id(s) == ref.key]
+        found = exact or found
+    return found[0] if found else None
+
+
+def _label(ref: Reference) -> str:
+    if ref.key and ref.key not in ref.origin:
+        return f"{ref.origin} ({ref.key})" if ref.origin else ref.key
+    return ref.origin or ref.key
 
 
 def _usable_key(session: Session, key: str) -> bool:
