@@ -175,12 +175,12 @@ def test_a_0004_database_moves_to_the_new_index_and_back(empty_url: str) -> None
     queries = {"chips": [1, 3], "zebrafish": [1, 2], "muller": [3], '"power grid"': [2],
                "grid": [2, 3, 4], "chips NOT scarce": [3], "scar*": [1]}
 
-    def ids(query: str) -> list[int]:
+    def ids(query: str, config: str = "kb_search") -> list[int]:
         if engine.dialect.name == "postgresql":
             from kb.services.search import parse, to_tsquery
 
-            sql = ("SELECT claim_id FROM claim_fts WHERE document @@ "
-                   "to_tsquery('simple', :q) ORDER BY 1")
+            sql = (f"SELECT claim_id FROM claim_fts WHERE document @@ "
+                   f"to_tsquery('{config}', :q) ORDER BY 1")
             with engine.connect() as conn:
                 return list(conn.scalars(text(sql), {"q": to_tsquery(parse(query))}))
         from kb.services.search import parse, to_fts5
@@ -190,7 +190,9 @@ def test_a_0004_database_moves_to_the_new_index_and_back(empty_url: str) -> None
                 "SELECT rowid FROM claim_fts WHERE claim_fts MATCH :q ORDER BY 1"),
                 {"q": to_fts5(parse(query))}))
 
-    assert {q: ids(q) for q in queries} == queries  # at 0004
+    # At 0004 PostgreSQL kept accents ('simple'); SQLite's index removed them.
+    at_0004 = dict(queries, muller=[] if engine.dialect.name == "postgresql" else [3])
+    assert {q: ids(q, "simple") for q in queries} == at_0004
     command.upgrade(config, "head")
     assert {q: ids(q) for q in queries} == queries
     for query, expected in queries.items():
@@ -198,7 +200,7 @@ def test_a_0004_database_moves_to_the_new_index_and_back(empty_url: str) -> None
     assert (engine.dialect.name == "postgresql"
             or index_mismatches(Path(engine.url.database or "")) == [])
     command.downgrade(config, "0004")
-    assert {q: ids(q) for q in queries} == queries
+    assert {q: ids(q, "simple") for q in queries} == at_0004
     command.upgrade(config, HEAD_REVISION)
     assert {q: ids(q) for q in queries} == queries
     engine.dispose()

@@ -109,7 +109,7 @@ def matches(session: Session, query: str, best: int | None = None
     tokens = parse(query)
     if session.get_bind().dialect.name == "postgresql":
         fts = table("claim_fts", column("claim_id"), column("document"))
-        tsquery = func.to_tsquery("simple", to_tsquery(tokens))
+        tsquery = func.to_tsquery("kb_search", to_tsquery(tokens))
         rank: ColumnElement[float] = -func.ts_rank(fts.c.document, tsquery)
         key = fts.c.claim_id
         found = select(key.label("claim_id"), rank.label("rank")).where(

@@ -16,7 +16,9 @@ already in `claim_fts_docsize`.
 
 PostgreSQL keeps its layout: `claim_fts.document` is a tsvector (lexemes with positions and
 weights, no copy of the text), which ts_rank and phrase checks read; the GIN index holds no
-positions, so the column is not redundant and nothing changes there.
+positions, so the column is not redundant. What changes there is matching: the 'simple'
+configuration kept accents, so "muller" did not find "Müller" as it does on SQLite
+(unicode61 remove_diacritics); the `kb_search` configuration (simple after unaccent) does.
 
 Revision ID: 0007
 Revises: 0004
@@ -113,13 +115,43 @@ SQLITE_DOWN = [
 ]
 
 
+
+def _document_function(config: str) -> str:
+    return f"""CREATE OR REPLACE FUNCTION claim_fts_document(claim_text text, quote text,
+       title text) RETURNS tsvector LANGUAGE sql IMMUTABLE AS $$
+         SELECT setweight(to_tsvector('{config}', claim_text), 'A')
+             || setweight(to_tsvector('{config}', coalesce(quote, '')), 'B')
+             || setweight(to_tsvector('{config}', coalesce(title, '')), 'C')
+       $$"""
+
+
+REINDEX_POSTGRES = ("UPDATE claim_fts f SET document = claim_fts_document(c.text, c.quote, "
+                    "s.title) FROM claim c JOIN source s ON s.id = c.source_id "
+                    "WHERE c.id = f.claim_id")
+POSTGRES_UP = [
+    # unaccent is a trusted extension (PostgreSQL 13+): a database owner may create it.
+    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    "CREATE TEXT SEARCH CONFIGURATION kb_search (COPY = simple)",
+    "ALTER TEXT SEARCH CONFIGURATION kb_search ALTER MAPPING FOR asciiword, asciihword, "
+    "hword_asciipart, word, hword, hword_part WITH unaccent, simple",
+    _document_function("kb_search"),
+    REINDEX_POSTGRES,
+]
+POSTGRES_DOWN = [
+    _document_function("simple"),
+    REINDEX_POSTGRES,
+    "DROP TEXT SEARCH CONFIGURATION kb_search",
+    "DROP EXTENSION IF EXISTS unaccent",
+]
+
+
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        for statement in SQLITE_UP:
-            op.execute(statement)
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for statement in POSTGRES_UP if postgres else SQLITE_UP:
+        op.execute(statement)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        for statement in SQLITE_DOWN:
-            op.execute(statement)
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for statement in POSTGRES_DOWN if postgres else SQLITE_DOWN:
+        op.execute(statement)
