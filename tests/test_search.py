@@ -204,3 +204,22 @@ def test_a_0004_database_moves_to_the_new_index_and_back(empty_url: str) -> None
     command.upgrade(config, HEAD_REVISION)
     assert {q: ids(q) for q in queries} == queries
     engine.dispose()
+
+
+@sqlite_only
+def test_a_title_edited_while_a_bulk_load_holds_the_index_back(seeded: KB) -> None:
+    # A bulk import sets the insert trigger aside and indexes its claims at the end; a title
+    # edited in between must not 'delete' claims never indexed (FTS5 would miscount).
+    conn = sqlite3.connect(seeded.path, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    trigger = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'claim_fts_insert'"
+                           ).fetchone()[0]
+    conn.execute("DROP TRIGGER claim_fts_insert")
+    conn.execute("INSERT INTO claim (source_id, text, created_at, updated_at) SELECT id, "
+                 "'Held back', '2026-01-01', '2026-01-01' FROM source WHERE key = 'npr2026china'")
+    conn.execute("UPDATE source SET title = 'Zebrafish report' WHERE key = 'npr2026china'")
+    conn.execute(trigger)
+    conn.execute("COMMIT")
+    conn.close()
+    assert index_mismatches(seeded.path) == []
+    assert len(found(seeded, "held back zebrafish")) == 1
