@@ -4,6 +4,12 @@
     python bench/run.py --sizes 100000 # one size
 
 Prints a table per size and writes nothing else; copy the figures into bench/RESULTS.md.
+
+Two corpora per size: kb's own JSON Lines shape (source lines, then claims with evidence),
+and the shape scrapers write, each claim line carrying its source inline (`source_record`,
+one source per 20 claims). The import floor is raw sqlite3 `executemany` of the inline file,
+JSON parsing included, into a minimal schema (claim, source, claim_country, claim_theme,
+theme, an FTS5 index over text and quote kept by a trigger).
 """
 
 from __future__ import annotations
@@ -22,6 +28,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kb.services.query import ClaimFilter
 
 COUNTRIES = ["US", "CN", "GB", "DE", "FR", "JP", "KR", "IN", "BR", "RU", "TW", "IL", "CA",
              "AU", "NL", "SG", "AE", "SA", "ZA", "NG", "KE", "EG", "MX", "AR", "ID", "VN",
@@ -97,6 +109,109 @@ def generate(path: Path, claims: int, seed: int = 7) -> None:
             out.write(json.dumps(record) + "\n")
 
 
+def generate_inline(path: Path, claims: int, seed: int = 13) -> None:
+    """Claims with their source inline, as a scraper writes them: one source per 20 claims."""
+    rng = random.Random(seed)
+    n_sources = max(10, claims // 20)
+    titles = [f"Report {s} on {prose(rng, 6)}" for s in range(n_sources)]
+    with path.open("w") as out:
+        for _ in range(claims):
+            s = rng.randrange(n_sources)
+            year = rng.randint(2015, 2026)
+            out.write(json.dumps({
+                "source_record": {"key": f"src{s}", "title": titles[s], "type": "report",
+                                  "date": f"{2015 + s % 12}"},
+                "text": prose(rng, rng.randint(12, 30)),
+                "quote": prose(rng, rng.randint(8, 25)),
+                "locator": f"p. {rng.randint(1, 300)}",
+                "date": f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                "countries": sorted(set(rng.choices(COUNTRIES, k=rng.randint(1, 3)))),
+                "themes": sorted(set(rng.choices(THEMES, k=rng.randint(1, 3)))),
+            }) + "\n")
+
+
+FLOOR_SCHEMA = """
+CREATE TABLE source (id INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, type TEXT NOT NULL,
+                     title TEXT NOT NULL, issued TEXT);
+CREATE TABLE claim (id INTEGER PRIMARY KEY, source_id INTEGER NOT NULL REFERENCES source,
+                    text TEXT NOT NULL, quote TEXT, locator TEXT, date TEXT);
+CREATE INDEX ix_claim_source_id ON claim (source_id);
+CREATE TABLE theme (id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL);
+CREATE TABLE claim_country (country TEXT NOT NULL, claim_id INTEGER NOT NULL REFERENCES claim,
+                            PRIMARY KEY (country, claim_id)) WITHOUT ROWID;
+CREATE TABLE claim_theme (theme_id INTEGER NOT NULL REFERENCES theme,
+                          claim_id INTEGER NOT NULL REFERENCES claim,
+                          PRIMARY KEY (theme_id, claim_id)) WITHOUT ROWID;
+CREATE VIRTUAL TABLE claim_fts USING fts5(text, quote, content = 'claim', content_rowid = 'id');
+CREATE TRIGGER claim_fts_insert AFTER INSERT ON claim BEGIN
+    INSERT INTO claim_fts (rowid, text, quote) VALUES (new.id, new.text, new.quote);
+END;
+"""
+
+
+def floor_import(corpus: Path, db: Path) -> float:
+    """The floor for an inline-source import: raw sqlite3 executemany, JSON parsing
+    included, into a minimal schema whose FTS5 index a trigger keeps."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.executescript(FLOOR_SCHEMA)
+    start = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    source_ids: dict[str, int] = {}
+    theme_ids: dict[str, int] = {}
+    sources: list[tuple[int, str, str, str, str]] = []
+    claims: list[tuple[int, int, str, str, str, str]] = []
+    countries: list[tuple[str, int]] = []
+    themes: list[tuple[int, int]] = []
+
+    def flush() -> None:
+        conn.executemany("INSERT INTO source VALUES (?, ?, ?, ?, ?)", sources)
+        conn.executemany("INSERT INTO claim VALUES (?, ?, ?, ?, ?, ?)", claims)
+        conn.executemany("INSERT INTO claim_country VALUES (?, ?)", countries)
+        conn.executemany("INSERT INTO claim_theme VALUES (?, ?)", themes)
+        for rows in (sources, claims, countries, themes):
+            rows.clear()
+
+    with corpus.open() as lines:
+        for claim_id, line in enumerate(lines, start=1):
+            record = json.loads(line)
+            s = record["source_record"]
+            source_id = source_ids.get(s["key"])
+            if source_id is None:
+                source_id = source_ids[s["key"]] = len(source_ids) + 1
+                sources.append((source_id, s["key"], s["type"], s["title"], s["date"]))
+            claims.append((claim_id, source_id, record["text"], record["quote"],
+                           record["locator"], record["date"]))
+            countries += [(c, claim_id) for c in record["countries"]]
+            for path in record["themes"]:
+                if path not in theme_ids:
+                    theme_ids[path] = len(theme_ids) + 1
+                    conn.execute("INSERT INTO theme VALUES (?, ?)", (theme_ids[path], path))
+                themes.append((theme_ids[path], claim_id))
+            if len(claims) >= 5000:
+                flush()
+    flush()
+    conn.execute("COMMIT")
+    conn.close()
+    return time.perf_counter() - start
+
+
+def table_sizes(db: Path) -> tuple[int, list[tuple[str, int]]]:
+    """Bytes in use (dbstat: b-tree pages, free pages left out) and the biggest tables, each
+    with its indexes and, for the FTS5 index, its shadow tables."""
+    conn = sqlite3.connect(db)
+    owner = dict(conn.execute("SELECT name, tbl_name FROM sqlite_master"))
+    sizes: dict[str, int] = {}
+    for name, size in conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"):
+        table = owner.get(name, name)
+        if table.startswith("claim_fts_"):
+            table = "claim_fts (index)"
+        sizes[table] = sizes.get(table, 0) + size
+    conn.close()
+    return sum(sizes.values()), sorted(sizes.items(), key=lambda item: -item[1])
+
+
 def kb(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "kb", "--db", str(db), *args],
                           capture_output=True, text=True, check=True)
@@ -169,7 +284,21 @@ def baseline_import(corpus: Path, db: Path) -> float:
     return time.perf_counter() - start
 
 
-def query_latencies(db: Path, rounds: int = 60) -> dict[str, tuple[float, float]]:
+# Two-word searches, every match ranked: two of the 20 most frequent content words (each in
+# ~3-10% of claims), two of ranks 500-1,000 (rare), and the worst case: two English function
+# words (each in most claims).
+SEARCHES = {"common": SEARCHED[:20], "rare": SEARCHED[500:1000],
+            "function words": FUNCTION_WORDS[:10]}
+
+
+def make_search(words: list[str]) -> Callable[[], ClaimFilter]:
+    from kb.services.query import ClaimFilter
+
+    rng = random.Random(5)
+    return lambda: ClaimFilter(search=" ".join(rng.sample(words, 2)), limit=50)
+
+
+def query_latencies(db: Path, claims: int, rounds: int = 60) -> dict[str, tuple[float, float]]:
     """Median and p95 (ms) of the service-layer queries a researcher runs most."""
     from kb.db import Database
     from kb.services.query import ClaimFilter, query_claims
@@ -182,19 +311,22 @@ def query_latencies(db: Path, rounds: int = 60) -> dict[str, tuple[float, float]
         "country+theme+dates": lambda: ClaimFilter(
             countries=[rng.choice(COUNTRIES[:10])], themes=[rng.choice(THEMES)],
             since=f"{rng.randint(2016, 2024)}", until=f"{rng.randint(2024, 2026)}", limit=50),
-        "source": lambda: ClaimFilter(source=f"src{rng.randrange(1000)}", limit=50),
+        "source": lambda: ClaimFilter(
+            source=f"src{rng.randrange(min(1000, max(10, claims // 100)))}", limit=50),
         "full text": lambda: ClaimFilter(search=" ".join(rng.sample(SEARCHED, 2)), limit=50),
         "full text + country": lambda: ClaimFilter(
             search=" ".join(rng.sample(SEARCHED, 2)), countries=[rng.choice(COUNTRIES[:10])],
             limit=50),
         "first 50 (all)": lambda: ClaimFilter(limit=50),
     }
+    cases.update({f"search {name} (best 50 of every match)": make_search(words)
+                  for name, words in SEARCHES.items()})
     results = {}
     with database.read() as session:
         for name, make in cases.items():
             query_claims(session, make())  # warm the cache
             samples = []
-            for _ in range(rounds):
+            for _ in range(rounds // 3 if "function words" in name else rounds):
                 where = make()
                 start = time.perf_counter()
                 query_claims(session, where)
@@ -206,11 +338,13 @@ def query_latencies(db: Path, rounds: int = 60) -> dict[str, tuple[float, float]
 
 
 def run(size: int, work: Path, template: Path) -> None:
-    corpus = work / f"corpus-{size}.jsonl"
+    corpus, inline = work / f"corpus-{size}.jsonl", work / f"inline-{size}.jsonl"
     generate(corpus, size)
+    generate_inline(inline, size)
     ours, theirs = work / f"kb-{size}.sqlite3", work / f"raw-{size}.sqlite3"
-    shutil.copy(template, ours)
-    shutil.copy(template, theirs)
+    ours_inline, floor = work / f"kb-inline-{size}.sqlite3", work / f"floor-{size}.sqlite3"
+    for db in (ours, theirs, ours_inline):
+        shutil.copy(template, db)
 
     raw_seconds = baseline_import(corpus, theirs)
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -219,17 +353,51 @@ def run(size: int, work: Path, template: Path) -> None:
     kb_seconds = time.perf_counter() - start
     peak_mb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 
+    floor_seconds = floor_import(inline, floor)
+    start = time.perf_counter()
+    inline_run = subprocess.run([sys.executable, "-m", "kb", "--db", str(ours_inline), "import",
+                                 str(inline)], capture_output=True, text=True)
+    inline_seconds = time.perf_counter() - start
+
+    # The newest 100,000 claims at most: a claim's export cost does not grow with the
+    # database, and the whole of a million is a long wait on a shared machine.
+    exported, export_size = work / f"export-{size}.jsonl", min(size, 100_000)
+    start = time.perf_counter()
+    kb("export", "claims", "--format", "jsonl", "--limit", str(export_size), "-o",
+       str(exported), db=ours)
+    export_seconds = time.perf_counter() - start
+
     print(f"\n## {size:,} claims\n")
     print("| measure | kb | baseline | ratio | target |")
     print("|---|---|---|---|---|")
-    print(f"| import, claims/s | {size / kb_seconds:,.0f} | {size / raw_seconds:,.0f} "
-          f"(raw sqlite3 executemany) | {raw_seconds / kb_seconds:.2f}x | >= 0.5x |")
+    print(f"| import, claims/s (source lines, kb's schema) | {size / kb_seconds:,.0f} | "
+          f"{size / raw_seconds:,.0f} (raw sqlite3 executemany, kb's schema) | "
+          f"{raw_seconds / kb_seconds:.2f}x | >= 0.5x |")
+    if inline_run.returncode == 0:
+        print(f"| import, claims/s (sources inline) | {size / inline_seconds:,.0f} | "
+              f"{size / floor_seconds:,.0f} (floor: raw executemany, minimal schema) | "
+              f"{floor_seconds / inline_seconds:.2f}x | >= 0.5x |")
+    else:
+        refusal = (inline_run.stderr.strip().splitlines() or ["?"])[-1]
+        print(f"| import, claims/s (sources inline) | not supported yet ({refusal}) | "
+              f"{size / floor_seconds:,.0f} (floor: raw executemany, minimal schema) | "
+              f"- | >= 0.5x |")
     print(f"| import peak memory | {peak_mb:,.0f} MB | | | flat, < 300 MB |")
+    print(f"| export JSON Lines ({export_size:,} claims), claims/s | "
+          f"{export_size / export_seconds:,.0f} | "
+          f"{size / kb_seconds:,.0f} (kb's import) | {kb_seconds / export_seconds:.2f}x | "
+          ">= 2x |")
     size_mb = sum(p.stat().st_size for p in work.glob(f"kb-{size}.sqlite3*")) / 2**20
-    print(f"| database size | {size_mb:,.0f} MB ({size_mb * 1e6 / size:,.0f} MB per million "
-          "claims) | | | |")
-    for name, (p50, p95) in query_latencies(ours).items():
-        print(f"| query {name}, p50 / p95 | {p50:.2f} / {p95:.2f} ms | | | <= 5 / 20 ms |")
+    used, tables = table_sizes(ours)
+    shares = ", ".join(f"{name} {100 * part / used:.0f}%" for name, part in tables[:5])
+    print(f"| database size | {size_mb:,.0f} MB file, {used / 2**20:,.0f} MB in use "
+          f"({used / 2**20 * 1e6 / size:,.0f} MB per million claims; {shares}) | | | "
+          "<= 800 MB per million |")
+    for name, (p50, p95) in query_latencies(ours, size).items():
+        target = "<= 5 / 20 ms"
+        if name.startswith("search"):
+            target = "p95 <= 20 ms" if size <= 100_000 else "p95 <= 100 ms"
+        print(f"| query {name}, p50 / p95 | {p50:.2f} / {p95:.2f} ms | | | {target} |")
 
     help_kb = timed([sys.executable, "-m", "kb", "--help"])
     help_base = timed([sys.executable, "-c", "import click"])

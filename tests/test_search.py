@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+import sqlite3
+from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from kb.cli import cli
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-    from tests.conftest import KB
+from tests.conftest import KB, sqlite_only
 
 
-def found(kb: KB, *args: str) -> list[dict]:  # type: ignore[type-arg]
-    return json.loads(kb.ok("search", *args, "--format", "json"))
+def found(kb: KB, *args: str) -> list[dict[str, Any]]:
+    result: list[dict[str, Any]] = json.loads(kb.ok("search", *args, "--format", "json"))
+    return result
 
 
 def test_words_phrases_or_not_and_prefixes(seeded: KB) -> None:
@@ -44,20 +43,25 @@ def test_search_combines_with_filters_and_ranks(seeded: KB) -> None:
     assert "grid" in ranked[0]["text"].lower()
 
 
-def test_a_search_without_a_limit_returns_every_match(kb: KB, tmp_path: Path) -> None:
-    from kb.services.search import CANDIDATES
-
-    many = CANDIDATES + 50
+def test_every_match_is_ranked_whatever_the_limit(kb: KB, tmp_path: Path) -> None:
+    # The best match is the oldest, behind 300 newer ones: kb once ranked only the newest 250.
     path = tmp_path / "claims.jsonl"
-    lines = [{"source_record": {"key": "s", "title": "Minerals"}}]
-    lines += [{"source": "s", "text": f"lithium supply note {i}"} for i in range(many)]
-    lines += [{"source": "s", "text": "lithium lithium lithium: the lithium report"}]
+    lines: list[dict[str, object]] = [{"source_record": {"key": "s", "title": "Minerals"}}]
+    lines += [{"source": "s", "text": "lithium lithium lithium: the lithium report",
+               "countries": ["CL"]}]
+    lines += [{"source": "s", "text": f"lithium supply note {i} of many, with more words",
+               "countries": ["CL"]} for i in range(300)]
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
     kb.ok("import", str(path))
-    assert len(found(kb, "lithium")) == many + 1
-    # Asked for the first few, kb ranks recent matches: the densest mention comes first.
-    best = found(kb, "lithium", "--limit", "3")
-    assert len(best) == 3 and best[0]["text"].startswith("lithium lithium")
+    every = found(kb, "lithium")
+    assert len(every) == 301 and every[0]["text"].startswith("lithium lithium")
+    for args in (["--limit", "3"], ["--limit", "1", "--country", "CL"], ["--limit", "300"]):
+        best = found(kb, "lithium", *args)
+        assert best == every[:int(args[1])]
+    # Equal ranks: the newest added first, in the full list and in a limited one alike.
+    notes = found(kb, "supply note")
+    assert [c["id"] for c in notes] == sorted((c["id"] for c in notes), reverse=True)
+    assert found(kb, "supply note", "--limit", "5") == notes[:5]
 
 
 def test_table_output_highlights_the_matched_words(seeded: KB) -> None:
@@ -94,3 +98,128 @@ def test_malformed_queries_get_a_clear_error(seeded: KB, query: str, message: st
     result = seeded("search", query)
     assert result.exit_code == 2
     assert result.stderr == message + "\n"
+
+
+def index_mismatches(path: Path) -> list[str]:
+    """How the FTS5 index differs from one built afresh from the text it reads (an external
+    content index cannot check itself: 'integrity-check' does not read the content)."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.executescript("""
+            CREATE VIRTUAL TABLE temp.fresh USING fts5(text, quote, title,
+                tokenize = 'unicode61 remove_diacritics 2');
+            INSERT INTO temp.fresh (rowid, text, quote, title)
+                SELECT id, text, quote, title FROM main.claim_fts_text;
+            CREATE VIRTUAL TABLE temp.kept_terms USING fts5vocab(main, claim_fts, row);
+            CREATE VIRTUAL TABLE temp.fresh_terms USING fts5vocab(temp, fresh, row);
+        """)
+        problems = []
+        for what, kept, fresh in (
+            ("terms", "SELECT term, doc, cnt FROM temp.kept_terms",
+             "SELECT term, doc, cnt FROM temp.fresh_terms"),
+            ("row sizes", "SELECT id, sz FROM main.claim_fts_docsize",
+             "SELECT id, sz FROM temp.fresh_docsize"),
+            ("totals", "SELECT block FROM main.claim_fts_data WHERE id = 1",
+             "SELECT block FROM temp.fresh_data WHERE id = 1"),
+        ):
+            if set(conn.execute(kept)) != set(conn.execute(fresh)):
+                problems.append(what)
+        return problems
+    finally:
+        conn.close()
+
+
+@sqlite_only
+def test_the_index_keeps_no_copy_and_stays_exact_through_edits(seeded: KB) -> None:
+    conn = sqlite3.connect(seeded.path)
+    tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+    conn.close()
+    assert "claim_fts_content" not in tables  # the text lives in claim and source only
+    assert index_mismatches(seeded.path) == []
+    added = seeded.ok("claim", "add", "--source", "npr2026china", "--text",
+                      "Quantum annealers", "--quote", "annealers, said Müller").strip()
+    seeded.ok("claim", "add", "--source", "npr2026china", "--text", "No quote here")
+    seeded.ok("claim", "edit", added, "--text", "Photonic chips")
+    seeded.ok("claim", "edit", added, "--quote", "")
+    seeded.ok("source", "edit", "npr2026china", "--title", "Zebrafish report")
+    seeded.ok("source", "edit", "npr2026china", "--title", "Zebrafish report")  # unchanged
+    seeded.ok("claim", "rm", added)
+    assert index_mismatches(seeded.path) == []
+    assert found(seeded, "zebrafish") and found(seeded, "photonic") == []
+
+
+def test_a_0004_database_moves_to_the_new_index_and_back(empty_url: str) -> None:
+    """Migration 0007 (external content on SQLite; nothing on PostgreSQL) both ways."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from kb.db import HEAD_REVISION, alembic_config
+
+    config = alembic_config(empty_url)
+    command.upgrade(config, "0004")
+    engine = create_engine(empty_url)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO source (key, type, title, issued, created_at, updated_at) VALUES "
+            "('old', 'report', 'Zebrafish studies', '2024', '2024-05-01', '2024-05-01'), "
+            "('new', 'report', 'Grid notes', '2025', '2024-05-01', '2024-05-01')"))
+        for source, words, quote in ((1, "Chips are scarce", "chips are scarce"),
+                                     (1, "Power grid limits", None),
+                                     (2, "Müller on chips", "a grid of chips"),
+                                     (2, "Nothing to see", "")):
+            conn.execute(text(
+                "INSERT INTO claim (source_id, text, quote, date, date_start, date_end, "
+                "created_at, updated_at) VALUES (:s, :t, :q, '2024', '2024-01-01', "
+                "'2024-12-31', '2024-05-01', '2024-05-01')"), {"s": source, "t": words,
+                                                              "q": quote})
+    queries = {"chips": [1, 3], "zebrafish": [1, 2], "muller": [3], '"power grid"': [2],
+               "grid": [2, 3, 4], "chips NOT scarce": [3], "scar*": [1]}
+
+    def ids(query: str, config: str = "kb_search") -> list[int]:
+        if engine.dialect.name == "postgresql":
+            from kb.services.search import parse, to_tsquery
+
+            sql = (f"SELECT claim_id FROM claim_fts WHERE document @@ "
+                   f"to_tsquery('{config}', :q) ORDER BY 1")
+            with engine.connect() as conn:
+                return list(conn.scalars(text(sql), {"q": to_tsquery(parse(query))}))
+        from kb.services.search import parse, to_fts5
+
+        with engine.connect() as conn:
+            return list(conn.scalars(text(
+                "SELECT rowid FROM claim_fts WHERE claim_fts MATCH :q ORDER BY 1"),
+                {"q": to_fts5(parse(query))}))
+
+    # At 0004 PostgreSQL kept accents ('simple'); SQLite's index removed them.
+    at_0004 = dict(queries, muller=[] if engine.dialect.name == "postgresql" else [3])
+    assert {q: ids(q, "simple") for q in queries} == at_0004
+    command.upgrade(config, "head")
+    assert {q: ids(q) for q in queries} == queries
+    for query, expected in queries.items():
+        assert sorted(c["id"] for c in found(KB(empty_url), query)) == expected
+    assert (engine.dialect.name == "postgresql"
+            or index_mismatches(Path(engine.url.database or "")) == [])
+    command.downgrade(config, "0004")
+    assert {q: ids(q, "simple") for q in queries} == at_0004
+    command.upgrade(config, HEAD_REVISION)
+    assert {q: ids(q) for q in queries} == queries
+    engine.dispose()
+
+
+@sqlite_only
+def test_a_title_edited_while_a_bulk_load_holds_the_index_back(seeded: KB) -> None:
+    # A bulk import sets the insert trigger aside and indexes its claims at the end; a title
+    # edited in between must not 'delete' claims never indexed (FTS5 would miscount).
+    conn = sqlite3.connect(seeded.path, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    trigger = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'claim_fts_insert'"
+                           ).fetchone()[0]
+    conn.execute("DROP TRIGGER claim_fts_insert")
+    conn.execute("INSERT INTO claim (source_id, text, created_at, updated_at) SELECT id, "
+                 "'Held back', '2026-01-01', '2026-01-01' FROM source WHERE key = 'npr2026china'")
+    conn.execute("UPDATE source SET title = 'Zebrafish report' WHERE key = 'npr2026china'")
+    conn.execute(trigger)
+    conn.execute("COMMIT")
+    conn.close()
+    assert index_mismatches(seeded.path) == []
+    assert len(found(seeded, "held back zebrafish")) == 1

@@ -230,9 +230,8 @@ def search(app: App, query: str, fmt: str, **options: Any) -> None:
     """Full-text search of claims, quotes and source titles, best matches first.
 
     QUERY takes words (all must match), "exact phrases", OR, NOT and prefix* — and every
-    filter of `kb claim list`. Without a filter, --limit N ranks the 250 (or N) most recently
-    added matches, so a very common word still answers at once; without --limit every match
-    is ranked.
+    filter of `kb claim list`. Every match is ranked, with or without --limit: --limit N
+    shows the N best (equal ranks: the most recently added first).
 
     \b
     Example:

@@ -46,7 +46,10 @@ class ClaimFilter:
 
 
 def select_claims(session: Session, where: ClaimFilter) -> Select[Claim]:
-    """The SELECT for the matching claims, newest first; raises on an unknown filter value."""
+    """The SELECT for the matching claims, newest first (best first for a search); raises on
+    an unknown filter value."""
+    if where.limit is not None and where.limit < 0:
+        raise Invalid("limit", where.limit, "must be 0 or more")
     stmt = select(Claim)
     newest_first: list[ColumnElement[Any]] = [Claim.date_start.desc().nulls_last(),
                                               Claim.id.desc()]
@@ -85,17 +88,17 @@ def select_claims(session: Session, where: ClaimFilter) -> Select[Claim]:
     if where.status:
         stmt = stmt.where(status.condition(where.status))
     if where.search:
-        from kb.services.search import CANDIDATES, matches
+        from kb.services.search import matches
 
+        # Best match first, every match ranked; equal ranks newest added first. A search
+        # alone lets the index pick its best `limit` without reading a claim per match.
         alone = replace(where, search=None, limit=None) == ClaimFilter()
-        candidates = (max(where.limit, CANDIDATES) if alone and where.limit is not None
-                      else None)
-        found = matches(session, where.search, candidates).subquery("search")
-        stmt = stmt.join(found, found.c.claim_id == Claim.id).order_by(found.c.rank)
+        found = matches(session, where.search, where.limit if alone else None
+                        ).subquery("search")
+        stmt = stmt.join(found, found.c.claim_id == Claim.id)
+        newest_first = [found.c.rank, Claim.id.desc()]
     stmt = stmt.order_by(*newest_first)
     if where.limit is not None:
-        if where.limit < 0:
-            raise Invalid("limit", where.limit, "must be 0 or more")
         # A bound LIMIT made SQLite choose a worse plan (STYLE §9); render it literally.
         stmt = stmt.limit(bindparam("limit", where.limit, literal_execute=True))
     return stmt
