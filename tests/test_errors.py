@@ -28,7 +28,8 @@ CASES = [
     (["claim", "add", "--source", A, "--text", "   "], 2,
      "Error: invalid text '   ': a claim needs its statement text"),
     (["claim", "add", "--source", A, "--text", "x", "--country", "US", "--country", "Atlantis"],
-     2, "Error: invalid country 'Atlantis': not a known country or region (see `kb countries`)"),
+     2, "Error: invalid country 'Atlantis': not a known country or region "
+     "(see `kb countries --all`)"),
     (["claim", "add", "--source", A, "--text", "x", "--theme", "hardware//chips"], 2,
      "Error: invalid theme 'hardware//chips': expected a slash path such as hardware/chips"),
     (["claim", "add", "--source", A], 2, "Error: Missing option '--text'."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
 
 R = TypeVar("R")
+MAX_NOTICES = 5
 
 
 class App:
@@ -48,8 +50,20 @@ class App:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
+        from kb.services import notices
+
         with self.database.write() as session:
             yield session
+        # Said once the change has committed: a refused command announces nothing. A seed or
+        # an import that brings many new themes is told as a count, not a page of lines.
+        said = notices.of(session)
+        kinds = Counter(kind for kind, _ in said)
+        for kind, notice in said:
+            if kinds[kind] <= MAX_NOTICES:
+                click.echo(notice, err=True)
+        for kind, count in kinds.items():
+            if count > MAX_NOTICES:
+                click.echo(f"{count} new {kind}s (see `kb {kind}s`)", err=True)
 
     def close(self) -> None:
         if self._database is not None:

@@ -145,11 +145,16 @@ def show(app: App, claim_id: int, fmt: str, style: str | None) -> None:
         ("themes", record["themes"]), ("actors", record["actors"]),
         ("status", record["status"]), ("citation", record.get("citation")),
     ])
-    if fmt == "table" and record["evidence"]:
-        click.echo()
-        emit(record["evidence"], "table",
-             ["id", "relation", "source", "claim", "locator", "quote", "note"],
-             {"quote": 50, "note": 40})
+    if fmt != "table":
+        return
+    # Evidence that is another claim shows that claim's source in the SOURCE column.
+    for title, links in (("evidence for this claim", record["evidence"]),
+                         ("evidence for other claims", record["evidence_for_other_claims"])):
+        if links:
+            click.echo(f"\n{title}:")
+            emit([{**e, "source": e["source"] or e["claim_source"]} for e in links], "table",
+                 ["id", "relation", "source", "claim", "locator", "quote", "note"],
+                 {"quote": 50, "note": 40})
 
 
 @claim_group.command("edit")

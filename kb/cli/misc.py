@@ -1,4 +1,4 @@
-"""Overview commands: countries, themes, regions, and loading seed data sets."""
+"""Overview commands: countries, themes, actors, regions, and loading seed data sets."""
 
 from __future__ import annotations
 
@@ -9,18 +9,25 @@ from kb.cli.output import emit, format_option
 
 
 @click.command()
+@click.option("--all", "every", is_flag=True,
+              help="Every country kb knows, with the names and aliases it accepts.")
 @format_option
 @pass_app
-def countries(app: App, fmt: str) -> None:
+def countries(app: App, every: bool, fmt: str) -> None:
     """List the countries claims are about, with claim counts.
 
     \b
     Example:
       kb countries --format json
+      kb countries --all          # every country and the aliases kb accepts
     """
     from kb.services import taxonomy, views
 
     with app.read() as session:
+        if every:
+            emit(taxonomy.list_all_countries(session), fmt, ["code", "name", "claims", "aliases"],
+                 {"aliases": 60}, fields=views.KNOWN_COUNTRY_FIELDS)
+            return
         rows = taxonomy.list_countries(session)
     emit(rows, fmt, ["code", "name", "claims"], fields=views.COUNTRY_FIELDS)
 
@@ -28,18 +35,64 @@ def countries(app: App, fmt: str) -> None:
 @click.command()
 @format_option
 @pass_app
-def themes(app: App, fmt: str) -> None:
-    """List the theme hierarchy with claim counts (own, and with sub-themes).
+def actors(app: App, fmt: str) -> None:
+    """List the actors claims name (organisations, people, products), with claim counts.
 
     \b
     Example:
-      kb themes
+      kb actors
+      kb claim list --actor "John Moolenaar"
     """
     from kb.services import taxonomy, views
 
     with app.read() as session:
+        rows = taxonomy.list_actors(session)
+    emit(rows, fmt, ["name", "kind", "claims"], fields=views.ACTOR_FIELDS)
+
+
+@click.group("themes", invoke_without_command=True)
+@format_option
+@click.pass_context
+def themes(ctx: click.Context, fmt: str) -> None:
+    """List the theme hierarchy with claim counts (own, and with sub-themes).
+
+    Themes no claim uses any more are not listed.
+
+    \b
+    Example:
+      kb themes
+      kb themes rename hardwre/chips hardware/chips
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from kb.services import taxonomy, views
+
+    app = ctx.find_object(App)
+    assert app is not None
+    with app.read() as session:
         rows = taxonomy.list_themes(session)
     emit(rows, fmt, ["theme", "claims", "with_subthemes"], fields=views.THEME_FIELDS)
+
+
+@themes.command("rename")
+@click.argument("old")
+@click.argument("new")
+@pass_app
+def themes_rename(app: App, old: str, new: str) -> None:
+    """Rename a theme with its sub-themes; into an existing theme, merge them.
+
+    \b
+    Example:
+      kb themes rename hardwre/chips hardware/chips
+      kb themes rename energy power
+    """
+    from kb.services import taxonomy
+
+    with app.write() as session:
+        move = taxonomy.rename_theme(session, old, new)
+    merged = f"; merged into {', '.join(move.merged)}" if move.merged else ""
+    click.echo(f"renamed {move.themes} theme(s), {move.claims} claim link(s) moved{merged}",
+               err=True)
 
 
 @click.group("region", invoke_without_command=True)
@@ -106,4 +159,4 @@ def seed(app: App, name: str | None) -> None:
                    f"{report.evidence} evidence link(s), {report.regions} region(s)", err=True)
 
 
-COMMANDS = [countries, themes, region_group, seed]
+COMMANDS = [countries, actors, themes, region_group, seed]

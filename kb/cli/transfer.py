@@ -61,15 +61,17 @@ def citations(app: App, fmt: str, style: str, output: str | None, **options: Any
 @click.option("--format", "fmt", type=click.Choice(CLAIM_FORMATS), required=True)
 @click.option("-o", "--output", metavar="FILE",
               help="Write to FILE (markdown writes its bibliography beside it).")
+@click.option("--style", help="markdown: the citation style pandoc uses (apa, chicago, mla, "
+              "ieee, harvard, or a .csl file), written beside the brief.")
 @pass_app
-def claims(app: App, fmt: str, output: str | None, **options: Any) -> None:
+def claims(app: App, fmt: str, output: str | None, style: str | None, **options: Any) -> None:
     """Write the matching claims: JSON Lines or CSV (for `kb import`), a cited Markdown brief,
     or schema.org ClaimReview JSON-LD.
 
     \b
     Example:
       kb export claims --format jsonl -o everything.jsonl
-      kb export claims --country China --format markdown -o brief.md
+      kb export claims --country China --format markdown --style apa -o brief.md
       pandoc --citeproc brief.md -o brief.html
     """
     from kb.services import briefs
@@ -90,10 +92,16 @@ def claims(app: App, fmt: str, output: str | None, **options: Any) -> None:
         brief = Path(output)
         bibliography = brief.with_suffix(".json")
         with app.read() as session:
-            markdown, items = briefs.markdown(session, where, bibliography.name)
-        bibliography.write_text(items, encoding="utf-8")
-        brief.write_text(markdown, encoding="utf-8")
-        click.echo(f"wrote {brief} and its bibliography {bibliography}", err=True)
+            written = briefs.markdown(session, where, bibliography.name, style)
+        bibliography.write_text(written.bibliography, encoding="utf-8")
+        brief.write_text(written.text, encoding="utf-8")
+        also = ""
+        if written.style is not None:
+            beside = brief.parent / written.style.name
+            if written.style.resolve() != beside.resolve():
+                beside.write_bytes(written.style.read_bytes())
+            also = f" and its style {beside}"
+        click.echo(f"wrote {brief}, its bibliography {bibliography}{also}", err=True)
     else:
         with app.read() as session:
             text = briefs.claimreview(session, where)

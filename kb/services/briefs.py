@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kb.errors import Invalid
 from kb.formats import csl_json
 from kb.services import citations, status
 from kb.services.claims import record
 from kb.services.query import ClaimFilter, load, select_claims
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sqlalchemy.orm import Session
 
     from kb.models import Claim, Source
@@ -44,11 +48,40 @@ def _claims(session: Session, where: ClaimFilter) -> tuple[list[Claim], dict[int
     return found, status.statuses(session, [c.id for c in found])
 
 
-def markdown(session: Session, where: ClaimFilter, bibliography: str) -> tuple[str, str]:
-    """The brief and its CSL-JSON bibliography (every source the brief cites)."""
+# How each relation reads under a claim, in the order a reader weighs them.
+EVIDENCE_HEADINGS = (("supports", "Supported by"), ("refutes", "Refuted by"),
+                     ("qualifies", "Qualified by"))
+
+
+@dataclass
+class Brief:
+    text: str
+    bibliography: str  # CSL-JSON of every source the brief cites
+    style: Path | None  # the CSL file the brief names, to be written beside it
+
+
+def markdown(session: Session, where: ClaimFilter, bibliography: str,
+             style: str | None = None) -> Brief:
+    """A cited Markdown brief of the matching claims, for `pandoc --citeproc`.
+
+    Under each claim stands the evidence behind its standing, each piece quoted and cited, so
+    "contested" comes with what contests it. `style` (a bundled style or a .csl file) is named
+    in the brief's metadata; pandoc's default (Chicago author-date) applies without it.
+    """
+    style_file = None
+    if style is not None:
+        from kb.formats.styles import style_path
+
+        try:
+            style_file = style_path(style)
+        except LookupError as exc:
+            raise Invalid("style", style, str(exc)) from None
     found, standing = _claims(session, where)
-    sources: dict[str, Source] = {c.source.key: c.source for c in found}
-    lines = ["---", "title: Claims", f"bibliography: {bibliography}", "---", ""]
+    cited: dict[str, Source] = {c.source.key: c.source for c in found}
+    header = ["---", "title: Claims", f"bibliography: {bibliography}"]
+    if style_file:
+        header.append(f"csl: {style_file.name}")
+    lines = [*header, "---", ""]
     for claim in found:
         about = ", ".join([*(c.code for c in claim.countries), *(r.name for r in claim.regions)])
         lines.append(f"## {escape_markdown(claim.text)}")
@@ -65,10 +98,38 @@ def markdown(session: Session, where: ClaimFilter, bibliography: str) -> tuple[s
             details.append("Themes: " + escape_markdown(", ".join(t.path for t in claim.themes)))
         lines.append(" · ".join(details))
         lines.append("")
+        lines += _evidence_lines(session, claim, cited)
     if found:
         lines += ["# References", ""]
-    refs = [citations.reference(s) for s in sources.values()]
-    return "\n".join(lines), csl_json.dump(refs)
+    refs = [citations.reference(s) for s in cited.values()]
+    return Brief("\n".join(lines), csl_json.dump(refs), style_file)
+
+
+def _evidence_lines(session: Session, claim: Claim, cited: dict[str, Source]) -> list[str]:
+    """`Refuted by:` and a bullet per link: the quote (or the other claim) and its citation."""
+    from kb.models import Claim as ClaimRow
+
+    lines: list[str] = []
+    for relation, heading in EVIDENCE_HEADINGS:
+        links = [e for e in claim.evidence if e.relation == relation]
+        if not links:
+            continue
+        lines += [f"{heading}:", ""]
+        for link in links:
+            if link.source is not None:
+                source, locator, said = link.source, link.locator, link.quote
+            else:
+                other = session.get(ClaimRow, link.evidence_claim_id)
+                assert other is not None  # evidence never outlives the claim it names
+                source = other.source
+                locator = link.locator or other.locator
+                said = link.quote or other.quote or other.text
+            cited.setdefault(source.key, source)
+            quoted = f"“{escape_markdown(said)}” " if said else ""
+            note = f" ({escape_markdown(link.note)})" if link.note else ""
+            lines.append(f"- {quoted}{citation(source.key, locator)}{note}")
+        lines.append("")
+    return lines
 
 
 RATINGS = {"refuted": (1, "False"), "contested": (2, "Disputed"),

@@ -30,6 +30,7 @@ from kb.models import (
     ClaimRevision,
     ClaimTheme,
     Evidence,
+    Source,
     utcnow,
 )
 from kb.services import deletion, revisions, sources, taxonomy
@@ -287,12 +288,14 @@ def as_record(claim_id: int, claim_fields: dict[str, Any], status: str, created:
             "updated": updated.isoformat()}
 
 
-def evidence_record(evidence: Evidence) -> dict[str, Any]:
+def evidence_record(evidence: Evidence, claim_source: str | None = None) -> dict[str, Any]:
+    """One link as the claim it bears on sees it; `claim_source` is the evidence claim's source."""
     return {
         "id": evidence.id,
         "relation": evidence.relation,
         "source": evidence.source.key if evidence.source else None,
         "claim": evidence.evidence_claim_id,
+        "claim_source": claim_source,
         "quote": evidence.quote,
         "locator": evidence.locator,
         "note": evidence.note,
@@ -300,7 +303,23 @@ def evidence_record(evidence: Evidence) -> dict[str, Any]:
 
 
 def show(session: Session, claim_id: int) -> dict[str, Any]:
+    """The claim, the evidence for it, and the evidence it gives for other claims.
+
+    `evidence` holds links that bear on this claim; `evidence_for_other_claims` the links in
+    which this claim is the evidence, each naming the claim it supports, refutes or qualifies
+    (`claim`) and that claim's source (`claim_source`).
+    """
     claim = get(session, claim_id)
     out = record(claim, statuses(session, [claim.id])[claim.id])
-    out["evidence"] = [evidence_record(e) for e in claim.evidence]
+    cited = {e.evidence_claim_id for e in claim.evidence if e.evidence_claim_id is not None}
+    given = list(session.scalars(select(Evidence).where(Evidence.evidence_claim_id == claim.id)
+                                 .order_by(Evidence.id)))
+    source_of = dict(session.execute(
+        select(Claim.id, Source.key).join(Source, Source.id == Claim.source_id)
+        .where(Claim.id.in_(cited | {e.claim_id for e in given}))).all())
+    out["evidence"] = [evidence_record(e, source_of.get(e.evidence_claim_id or 0))
+                       for e in claim.evidence]
+    out["evidence_for_other_claims"] = [
+        {**evidence_record(e, source_of[e.claim_id]), "claim": e.claim_id, "source": None}
+        for e in given]
     return out

@@ -121,7 +121,10 @@ def validate_key(key: str) -> str:
 def get(session: Session, key: str) -> Source:
     source = session.scalar(select(Source).where(Source.key == key))
     if source is None:
-        raise NotFound(f"source {key!r} not found (see `kb source list`)")
+        from kb.suggest import did_you_mean
+
+        near = did_you_mean(key, session.scalars(select(Source.key)))
+        raise NotFound(f"source {key!r} not found" + (near or " (see `kb source list`)"))
     return source
 
 

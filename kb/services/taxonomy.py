@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, or_, select, update
 
 from kb.countries import name_of, normalize_name, resolve_country
 from kb.errors import Invalid, NotFound
@@ -21,6 +21,9 @@ from kb.models import (
     Region,
     Theme,
 )
+from kb.regions import BUILTIN_REGIONS
+from kb.services import notices
+from kb.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -48,6 +51,19 @@ def country(session: Session, code: str) -> Country:
 
 
 def find_region(session: Session, name: str) -> Region | None:
+    """A region by name; a built-in one (`EU`) is created the first time it is named."""
+    stored = _stored_region(session, name)
+    if stored is not None:
+        return stored
+    wanted = normalize_name(name)
+    for builtin in BUILTIN_REGIONS:
+        if wanted in {normalize_name(n) for n in (builtin.name, *builtin.aliases)}:
+            return _stored_region(session, builtin.name) or add_region(
+                session, builtin.name, builtin.countries, builtin.note)
+    return None
+
+
+def _stored_region(session: Session, name: str) -> Region | None:
     wanted = normalize_name(name)
     for region in session.scalars(select(Region)):
         if normalize_name(region.name) == wanted:
@@ -72,10 +88,23 @@ def resolve_places(session: Session, names: Iterable[str], field_name: str = "co
             continue
         region = find_region(session, name)
         if region is None:
-            raise Invalid(field_name, name, "not a known country or region (see `kb countries`)")
+            raise Invalid(field_name, name, "not a known country or region"
+                          + (did_you_mean(name, place_names(session)) or
+                             " (see `kb countries --all`)"))
         if region not in places.regions:
             places.regions.append(region)
     return places
+
+
+def place_names(session: Session) -> list[str]:
+    """Every name a place can be given by, for suggestions: countries, then regions."""
+    import pycountry
+
+    names = [n for c in pycountry.countries
+             for n in (getattr(c, "common_name", None), c.name) if n]
+    names += [r for r, in session.execute(select(Region.name))]
+    names += [n for b in BUILTIN_REGIONS for n in (b.name, *b.aliases)]
+    return names
 
 
 def _known_country(session: Session, name: str) -> Country | None:
@@ -101,12 +130,24 @@ def themes(session: Session, paths: Iterable[str]) -> list[Theme]:
         path = normalize_theme(raw)
         row = session.scalar(select(Theme).where(Theme.path == path))
         if row is None:
+            known = session.scalars(select(Theme.path).where(
+                Theme.id.in_(select(ClaimTheme.theme_id))))
+            notices.add(session, "theme", f"new theme {path!r}{did_you_mean(path, known)}")
             row = Theme(path=path)
             session.add(row)
             session.flush()
         if row not in rows:
             rows.append(row)
     return rows
+
+
+def theme_paths(session: Session) -> list[str]:
+    """Every theme path a filter accepts, parents included (`hardware` for `hardware/chips`)."""
+    paths: set[str] = set()
+    for path in session.scalars(select(Theme.path)):
+        parts = path.split("/")
+        paths.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return sorted(paths)
 
 
 def theme_subtree(path: str) -> ColumnElement[bool]:
@@ -152,7 +193,7 @@ def add_region(session: Session, name: str, members: Iterable[str], note: str | 
         if not resolved:
             raise Invalid("country", member, "not a known country")
         codes.append(resolved[0])
-    region = find_region(session, name) or Region(name=name)
+    region = _stored_region(session, name) or Region(name=name)
     region.note = note if note is not None else region.note
     region.countries = [country(session, code) for code in sorted(set(codes))]
     session.add(region)
@@ -166,11 +207,15 @@ def list_regions(session: Session) -> list[dict[str, object]]:
             select(ClaimRegion.region_id, func.count()).group_by(ClaimRegion.region_id)
         ).all()
     )
-    return [
+    rows: list[dict[str, object]] = [
         {"name": r.name, "countries": [c.code for c in r.countries],
          "claims": claims.get(r.id, 0), "note": r.note}
-        for r in session.scalars(select(Region).order_by(Region.name))
+        for r in session.scalars(select(Region))
     ]
+    stored = {normalize_name(str(row["name"])) for row in rows}
+    rows += [{"name": b.name, "countries": list(b.countries), "claims": 0, "note": b.note}
+             for b in BUILTIN_REGIONS if normalize_name(b.name) not in stored]
+    return sorted(rows, key=lambda row: str(row["name"]))
 
 
 def list_countries(session: Session) -> list[dict[str, object]]:
@@ -182,6 +227,40 @@ def list_countries(session: Session) -> list[dict[str, object]]:
         .order_by(func.count(ClaimCountry.claim_id).desc(), Country.code)
     ).all()
     return [{"code": code, "name": name, "claims": count} for code, name, count in rows]
+
+
+def list_all_countries(session: Session) -> list[dict[str, object]]:
+    """Every country kb knows, with the aliases it accepts and its claim count."""
+    import pycountry
+
+    from kb.countries import ALIASES, country_name
+
+    claims = dict(session.execute(
+        select(ClaimCountry.country_code, func.count()).group_by(ClaimCountry.country_code)
+    ).all())
+    aliases: dict[str, list[str]] = {}
+    for alias, code in ALIASES.items():
+        aliases.setdefault(code, []).append(alias)
+    rows = []
+    for record in pycountry.countries:
+        name = country_name(record)
+        also = [n for n in (record.name, getattr(record, "official_name", None), record.alpha_3)
+                if n and n != name]
+        rows.append({"code": record.alpha_2, "name": name,
+                     "aliases": also + sorted(aliases.get(record.alpha_2, [])),
+                     "claims": claims.get(record.alpha_2, 0)})
+    return sorted(rows, key=lambda row: str(row["code"]))
+
+
+def list_actors(session: Session) -> list[dict[str, object]]:
+    """Actors with how many claims name each (most first)."""
+    rows = session.execute(
+        select(Actor.name, Actor.kind, func.count(ClaimActor.claim_id))
+        .outerjoin(ClaimActor, ClaimActor.actor_id == Actor.id)
+        .group_by(Actor.id, Actor.name, Actor.kind)
+        .order_by(func.count(ClaimActor.claim_id).desc(), Actor.name)
+    ).all()
+    return [{"name": name, "kind": kind, "claims": count} for name, kind, count in rows]
 
 
 def list_themes(session: Session) -> list[dict[str, object]]:
@@ -210,14 +289,90 @@ def list_themes(session: Session) -> list[dict[str, object]]:
             if (ancestor, claim_id) not in seen:
                 seen.add((ancestor, claim_id))
                 total[ancestor] += 1
+    # A theme whose claims are all gone (a typo since corrected) is no longer listed.
     return [{"theme": p, "claims": own.get(p, 0), "with_subthemes": total[p]}
-            for p in sorted(paths)]
+            for p in sorted(paths) if total[p]]
+
+
+@dataclass
+class ThemeMove:
+    """What renaming a theme did: claims moved, and themes merged into existing ones."""
+
+    claims: int = 0
+    themes: int = 0
+    merged: list[str] = field(default_factory=list)
+
+
+def rename_theme(session: Session, old: str, new: str) -> ThemeMove:
+    """Rename a theme and its sub-themes; where the new path exists, merge into it.
+
+    `hardwre/chips` -> `hardware/chips` moves the claims over and drops the misspelling.
+    """
+    old_path, new_path = normalize_theme(old), normalize_theme(new)
+    moving = list(session.scalars(select(Theme).where(theme_subtree(old_path))
+                                  .order_by(Theme.path)))
+    if not moving:
+        raise NotFound(f"no theme {old_path!r}" + (did_you_mean(old_path, theme_paths(session))
+                                                   or " (see `kb themes`)"))
+    if new_path == old_path or new_path.startswith(old_path + "/"):
+        raise Invalid("theme", new, f"cannot move {old_path!r} into itself")
+    move = ThemeMove()
+    affected = sorted(set(session.scalars(select(ClaimTheme.claim_id).where(
+        ClaimTheme.theme_id.in_([t.id for t in moving])))))
+    before = _theme_paths_of(session, affected)
+    for theme in moving:
+        target_path = new_path + theme.path[len(old_path):]
+        target = session.scalar(select(Theme).where(Theme.path == target_path))
+        links = list(session.scalars(select(ClaimTheme).where(ClaimTheme.theme_id == theme.id)))
+        move.claims += len(links)
+        move.themes += 1
+        if target is None:
+            theme.path = target_path
+            continue
+        move.merged.append(target_path)
+        already = set(session.scalars(select(ClaimTheme.claim_id)
+                                      .where(ClaimTheme.theme_id == target.id)))
+        for link in links:
+            if link.claim_id not in already:
+                session.add(ClaimTheme(theme_id=target.id, claim_id=link.claim_id,
+                                       date_start=link.date_start))
+            session.delete(link)
+        session.flush()
+        session.delete(theme)
+    session.flush()
+    _record_renames(session, before)
+    return move
+
+
+def _theme_paths_of(session: Session, claim_ids: list[int]) -> dict[int, list[str]]:
+    paths: dict[int, list[str]] = {claim_id: [] for claim_id in claim_ids}
+    for start in range(0, len(claim_ids), 1000):
+        for claim_id, path in session.execute(
+                select(ClaimTheme.claim_id, Theme.path).join(Theme, Theme.id == ClaimTheme.theme_id)
+                .where(ClaimTheme.claim_id.in_(claim_ids[start:start + 1000]))):
+            paths[claim_id].append(path)
+    return {claim_id: sorted(found) for claim_id, found in paths.items()}
+
+
+def _record_renames(session: Session, before: dict[int, list[str]]) -> None:
+    """Each claim whose themes a rename changed says so in its history (what they were)."""
+    from kb.models import utcnow
+    from kb.services import revisions
+
+    after = _theme_paths_of(session, list(before))
+    changed = [claim_id for claim_id in before if before[claim_id] != after[claim_id]]
+    for claim_id in changed:
+        revisions.write(session, claim_id, "renamed", {"themes": before[claim_id]})
+    if changed:
+        session.execute(update(Claim).where(Claim.id.in_(changed)).values(updated_at=utcnow()))
 
 
 def require_actor(session: Session, name: str) -> Actor:
     row = find_actor(session, name)
     if row is None:
-        raise NotFound(f"no actor named {name!r} (actors are added with claims: --actor)")
+        near = did_you_mean(name, session.scalars(select(Actor.name)))
+        raise NotFound(f"no actor named {name!r}"
+                       + (near or " (actors are added with claims: --actor; see `kb actors`)"))
     return row
 
 
@@ -247,7 +402,8 @@ def theme_ids(session: Session, paths: Iterable[str]) -> list[int]:
         path = normalize_theme(raw)
         subtree = set(session.scalars(select(Theme.id).where(theme_subtree(path))))
         if not subtree:
-            raise NotFound(f"no theme {path!r} (see `kb themes`)")
+            raise NotFound(f"no theme {path!r}" + (did_you_mean(path, theme_paths(session))
+                                                   or " (see `kb themes`)"))
         found |= subtree
     return sorted(found)
 

@@ -30,6 +30,8 @@ CLAIM_FIELDS = _claim_fields()
 # A source listing is the source's record and how many claims it makes.
 SOURCE_FIELDS = (*sources.record(Source(key="", type="", title="")), "claims")
 COUNTRY_FIELDS = ("code", "name", "claims")
+KNOWN_COUNTRY_FIELDS = ("code", "name", "claims", "aliases")
+ACTOR_FIELDS = ("name", "kind", "claims")
 THEME_FIELDS = ("theme", "claims", "with_subthemes")
 REGION_FIELDS = ("name", "countries", "claims", "note")
 
