@@ -81,6 +81,7 @@ _TABLE: dict[str, str] = (
     dict.fromkeys(_SINGLE_QUOTES, "'") | dict.fromkeys(_DOUBLE_QUOTES, '"')
     | dict.fromkeys(_DASHES, "-") | dict.fromkeys(_DROPPED, "")
 )
+_DROP = str.maketrans(dict.fromkeys(_DROPPED, ""))
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,8 @@ class Normalised:
 def normalise(text: str) -> Normalised:
     """The one normaliser (version NORMALISER_VERSION), for stored texts and quotes alike.
 
-    1. Unicode NFKC (per base character with its combining marks, so offsets stay exact),
-       then case folding.
+    1. Unicode NFKC and case folding (per base character with its combining marks, so
+       offsets stay exact).
     2. Curly and other quotation marks become ' and "; every dash and minus becomes -;
        soft hyphens and zero-width characters disappear.
     3. Any run of whitespace (spaces, non-breaking spaces, tabs, line breaks) becomes one space.
@@ -125,15 +126,21 @@ def normalise(text: str) -> Normalised:
     while i < n:
         c = text[i]
         j = i + 1
-        # Keep a base character with its combining marks: NFKC composes them together.
-        while j < n and text[j] >= "\u0300" and unicodedata.combining(text[j]):
+        # Keep a base character with its combining marks: NFKC composes them together. An
+        # invisible character between them (a soft hyphen) goes, and must not split them.
+        while j < n and text[j] >= "\u00ad" and (text[j] in _DROPPED
+                                                 or unicodedata.combining(text[j])):
             j += 1
         if j == i + 1 and c < "\x80":
             out = " " if c.isspace() else c.lower()
         elif j == i + 1 and c in table:
             out = table[c]
         else:
-            folded = unicodedata.normalize("NFKC", text[i:j]).casefold()
+            # NFKC again after folding: folding "ß" + a combining mark gives "ss" + the mark,
+            # which composes anew (the Unicode NFKC_Casefold recipe).
+            segment = text[i:j].translate(_DROP)
+            folded = unicodedata.normalize(
+                "NFKC", unicodedata.normalize("NFKC", segment).casefold())
             out = "".join(" " if ch.isspace() else table.get(ch, ch) for ch in folded)
         for ch in out:
             chars.append(ch)
@@ -446,6 +453,11 @@ def _nearest(doc: Document, nq: str) -> tuple[float, Anchor] | None:
     while s > 0 and _is_word(hay[s - 1]) and s > al.dest_start - 30:
         s -= 1
     while e < len(hay) and _is_word(hay[e]) and e < al.dest_end + 30:
+        e += 1
+    # The alignment tends to leave out punctuation at the ends that the quote has.
+    if s > 0 and not _is_word(nq[0]) and hay[s - 1] == nq[0]:
+        s -= 1
+    if e < len(hay) and not _is_word(nq[-1]) and hay[e] == nq[-1]:
         e += 1
     while s < e and hay[s] == " ":
         s += 1
