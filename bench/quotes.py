@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kb.formats.anchor import Document, verify_quote  # noqa: E402
+from kb.formats.anchor import Document, verify_quote
 
 WORDS = ("the ministry said exports of chips would double by while analysts doubted "
          "that forecast and industry leaders argued adoption matters more than model "

@@ -37,6 +37,7 @@ import unicodedata
 from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 from functools import cached_property, lru_cache
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 if TYPE_CHECKING:
@@ -203,6 +204,23 @@ class Document:
     def normalised(self) -> Normalised:
         return normalise(self.text)
 
+    @cached_property
+    def word_index(self) -> tuple[list[int], dict[str, list[int]]]:
+        """Where each word of the normalised text begins, and where each pair of words stands.
+
+        Pairs ("exports of") rather than words: in a text of a few hundred distinct words
+        every stretch holds every word, but few hold the same pairs.
+        """
+        starts: list[int] = []
+        words: list[str] = []
+        for m in _WORD.finditer(self.normalised.text):
+            starts.append(m.start())
+            words.append(m.group())
+        index: dict[str, list[int]] = {}
+        for k in range(len(words) - 1):
+            index.setdefault(f"{words[k]} {words[k + 1]}", []).append(k)
+        return starts, index
+
     def page_of(self, offset: int) -> int | None:
         """The 1-based page holding `offset`, or None for an unpaged text."""
         if not self.page_starts:
@@ -345,7 +363,7 @@ def _parse(quote: str) -> _Quote:
 
 
 def page_range(locator: str | None) -> tuple[int, int] | None:
-    """The pages a locator names: 'p. 4' -> (4, 4), 'pp. 4-5' / 'pages 4–5' -> (4, 5)."""
+    """The pages a locator names: 'p. 4' -> (4, 4), 'pp. 4-5' / 'pages 4\u20135' -> (4, 5)."""
     if not locator:
         return None
     m = _PAGES.search(locator)
@@ -440,38 +458,87 @@ def _found(doc: Document, status: Status, placements: list[list[tuple[int, int]]
                         warnings=tuple(warnings))
 
 
-def _nearest(doc: Document, nq: str) -> tuple[float, Anchor] | None:
-    """The passage of `doc` closest to the normalised quote `nq`, widened to whole words."""
+_WORD = re.compile(r"\w+")
+# Fuzzy search scans the whole text only when it is short; a longer one is first cut down to
+# the few stretches that share the most pairs of words with the quote. A near passage (>= 90
+# similar) shares most of the quote's word pairs, so the vote finds it.
+_SCAN_WHOLE_BELOW: Final = 4000
+_REGIONS: Final = 3
+
+
+def _regions(doc: Document, nq: str, hay_len: int) -> list[tuple[int, int]]:
+    """Stretches of the normalised text worth a fuzzy look: [(start, end)], best first."""
+    if hay_len <= max(_SCAN_WHOLE_BELOW, 8 * len(nq)):
+        return [(0, hay_len)]
+    starts, index = doc.word_index
+    words = _WORD.findall(nq)
+    qwords = {f"{a} {b}" for a, b in pairwise(words)}
+    size = max(4, len(words))  # a passage of the quote's length spans <= 2 buckets
+    common = max(50, len(starts) // 100)
+    occurrences = [index[w] for w in qwords if w in index]
+    rare = [occ for occ in occurrences if len(occ) <= common]
+    votes: dict[int, int] = {}
+    for occ in rare if len(rare) >= 2 else occurrences:
+        for bucket in {k // size for k in occ}:
+            votes[bucket] = votes.get(bucket, 0) + 1
+    if not votes:
+        return []
+    windows = sorted(votes, key=lambda b: -(votes[b] + votes.get(b + 1, 0)))[:_REGIONS]
+    regions = []
+    for b in windows:
+        # Buckets b and b+1 hold the passage; a margin of a quarter of it on either side.
+        first = max(0, b * size - size // 4)
+        last = (b + 2) * size + size // 4
+        regions.append((starts[first], starts[last] if last < len(starts) else hay_len))
+    return regions
+
+
+def _nearest(doc: Document, nq: str, exclude: tuple[int, int] | None = None
+             ) -> tuple[float, Anchor, tuple[int, int]] | None:
+    """The passage of `doc` closest to the normalised quote `nq`, widened to whole words.
+
+    Returns (similarity, anchor, span in the normalised text), or None when no passage shares
+    a word with the quote. `exclude` (a normalised span) is left out of the search.
+    """
     from rapidfuzz import fuzz
 
     norm = doc.normalised
-    if not nq or not norm.text:
-        return None
-    al = fuzz.partial_ratio_alignment(nq, norm.text)
-    s, e = al.dest_start, al.dest_end
     hay = norm.text
-    while s > 0 and _is_word(hay[s - 1]) and s > al.dest_start - 30:
+    if not nq or not hay:
+        return None
+    if exclude is not None:
+        hay = hay[:exclude[0]] + " " * (exclude[1] - exclude[0]) + hay[exclude[1]:]
+    best: tuple[float, int, int] | None = None
+    for lo, hi in _regions(doc, nq, len(hay)):
+        # The best score so far as a cutoff lets rapidfuzz skip windows that cannot beat it.
+        al = fuzz.partial_ratio_alignment(nq, hay[lo:hi],
+                                          score_cutoff=best[0] + 0.01 if best else None)
+        if al is not None and (best is None or al.score > best[0]):
+            best = (al.score, lo + al.dest_start, lo + al.dest_end)
+    if best is None:
+        return None
+    score, a, b = best
+    s, e = a, b
+    while s > 0 and _is_word(hay[s - 1]) and s > a - 30:
         s -= 1
-    while e < len(hay) and _is_word(hay[e]) and e < al.dest_end + 30:
+    while e < len(hay) and _is_word(hay[e]) and e < b + 30:
         e += 1
     # The alignment tends to leave out punctuation at the ends that the quote has.
     if s > 0 and not _is_word(nq[0]) and hay[s - 1] == nq[0]:
         s -= 1
     if e < len(hay) and not _is_word(nq[-1]) and hay[e] == nq[-1]:
         e += 1
-    while s < e and hay[s] == " ":
-        s += 1
-    while e > s and hay[e - 1] == " ":
-        e -= 1
+    s, e = _strip(hay, s, e)
     start, end = norm.original(s, e)
-    return round(al.score, 1), doc.anchor(start, end)
+    return round(score, 1), doc.anchor(start, end), (s, e)
 
 
 def _fuzzy(doc: Document, quote: str, nq: str) -> Verification:
     near = _nearest(doc, nq)
     if near is None:
-        return Verification(NOT_FOUND, reason="the text is empty")
-    score, passage = near
+        return Verification(NOT_FOUND, similarity=0.0,
+                            reason="no passage of the text shares a word with the quote")
+    score, passage, _ = near
     reason = None
     if len(quote.split()) < CANDIDATE_MIN_WORDS or len(nq) < CANDIDATE_MIN_CHARS:
         reason = (f"too short for a near match (a candidate needs >= {CANDIDATE_MIN_WORDS} "
@@ -616,7 +683,7 @@ def _by_fuzzy(old: Anchor, doc: Document, nexact: str) -> Reanchored:
         score = near[0] if near else None
         return Reanchored("orphaned", None, None, similarity=score,
                           note="no passage close enough")
-    score, place = near
+    score, place, span = near
     context = _context(old, place)
     if context < REANCHOR_MIN_CONTEXT:
         return Reanchored("orphaned", None, "fuzzy", similarity=score, context=context,
@@ -624,9 +691,7 @@ def _by_fuzzy(old: Anchor, doc: Document, nexact: str) -> Reanchored:
                           note=f"a similar passage (similarity {score:.0f}) stands in other "
                                f"surroundings (context {context:.0f}): not taken as the same")
     # A second place as close, with context as good, makes the choice a guess.
-    masked = Document(doc.text[:place.start] + " " * (place.end - place.start)
-                      + doc.text[place.end:], doc.page_starts)
-    other = _nearest(masked, nexact)
+    other = _nearest(doc, nexact, exclude=span)
     if other is not None and other[0] >= score - 2:
         other_context = _context(old, other[1])
         if other_context >= context - 10:

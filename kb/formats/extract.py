@@ -80,9 +80,10 @@ def extract(data: bytes, name: str, *, max_bytes: int = MAX_BYTES) -> Extracted:
         suffix = "." + suffix
     if len(data) > max_bytes:
         raise ExtractError(label, f"{len(data):,} bytes is over the limit of {max_bytes:,}")
-    extractors: dict[str, Callable[[bytes, str], Extracted]] = (
-        dict.fromkeys(TEXT_SUFFIXES, _plain) | dict.fromkeys(HTML_SUFFIXES, _html)
-        | dict.fromkeys(PDF_SUFFIXES, _pdf))
+    extractors: dict[str, Callable[[bytes, str], Extracted]] = {}
+    for suffixes, function in ((TEXT_SUFFIXES, _plain), (HTML_SUFFIXES, _html),
+                               (PDF_SUFFIXES, _pdf)):
+        extractors.update(dict.fromkeys(suffixes, function))
     try:
         extractor = extractors[suffix]
     except KeyError:
