@@ -7,8 +7,9 @@
   each page's text begins, so a quote can be placed on its page.
 
 Every refusal is an `ExtractError`: one line naming the file and what is wrong with it.
-The heavy libraries are imported inside the functions, so importing kb stays light; they come
-with the ``texts`` extra (``pip install kb[texts]``).
+The libraries are imported inside the functions, so importing kb stays light. pypdf is a
+dependency of kb; trafilatura, heavier, comes with the ``texts`` extra (``pip install
+'kb[texts]'``).
 """
 
 from __future__ import annotations
@@ -141,14 +142,18 @@ def _html(data: bytes, name: str) -> Extracted:
     nul = data.find(b"\x00")
     if nul >= 0:
         raise ExtractError(name, f"binary file, not HTML (NUL byte at offset {nul})")
-    import trafilatura
+    try:
+        import trafilatura
+    except ImportError:
+        raise ExtractError(name, "reading HTML needs the texts extra: "
+                                 "pip install 'kb[texts]'") from None
 
     # Bytes, not str: trafilatura reads the page's declared charset (and guesses without one).
-    # No fallbacks beyond its own (readability, jusText): precision over recall, since a
-    # quote anchored in a menu or an ad would be worse than one reported as not found.
-    text = trafilatura.extract(data, output_format="txt", include_comments=False,
-                               include_tables=True, include_images=False, with_metadata=False,
-                               deduplicate=False)
+    # Precision over recall: a quote anchored in a menu or an ad would be worse than one
+    # reported as not found. Comments are left out (they are not the source's words).
+    text = trafilatura.extract(data, output_format="txt", favor_precision=True,
+                               include_comments=False, include_tables=True,
+                               include_images=False, with_metadata=False, deduplicate=False)
     if not text or not text.strip():
         raise ExtractError(name, "no main text found in the page")
     return _result(text, data, "trafilatura", _package_version("trafilatura"), "text/html")
