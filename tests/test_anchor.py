@@ -309,6 +309,13 @@ def test_moved_edited_and_deleted_paragraphs() -> None:
     assert same.outcome == "unchanged"
 
 
+def test_a_passage_below_an_edit_is_unchanged_at_its_new_offset() -> None:
+    v2 = V1.replace("two superpowers", "the two great superpowers of the age")
+    result = reanchor(anchor_of(V1, P4), v2)
+    assert result.outcome == "unchanged" and result.context == 100
+    assert result.anchor is not None and result.anchor.start == v2.index(P4) != V1.index(P4)
+
+
 def test_a_retyped_passage_is_changed_only_in_typography() -> None:
     v2 = V1.replace("two superpowers, two strategies, one prize",
                     "two super-\npowers,\u00a0two strategies,\n  one Prize")
@@ -346,7 +353,8 @@ def test_a_repeated_passage_is_placed_by_its_context() -> None:
     old = Document(v1).anchor(v1.rindex(refrain), v1.rindex(refrain) + len(refrain))
     v2 = "\n\n".join([P3 + " " + refrain, P1 + " " + refrain, P5])  # the paragraphs swap
     result = reanchor(old, v2)
-    assert result.outcome == "moved" and result.anchor is not None
+    # Its paragraph moved with it: still after P3's words, so the passage itself is unchanged.
+    assert result.outcome == "unchanged" and result.anchor is not None
     assert result.anchor.start == v2.index(refrain)  # after P3, as before
     assert result.context is not None and result.context > 65
 

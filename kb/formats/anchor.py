@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from array import array
 from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 from functools import cached_property, lru_cache
@@ -67,6 +68,9 @@ CANDIDATE_MIN_SIMILARITY: Final = 90.0
 # English score about 30-50 with fuzz.ratio, so 65 demands real shared context.
 REANCHOR_MIN_SIMILARITY: Final = 80.0
 REANCHOR_MIN_CONTEXT: Final = 65.0
+# The same words with a prefix or a suffix at least this close to the old one are
+# "unchanged" (at whatever offset); in other surroundings they have "moved".
+UNCHANGED_CONTEXT: Final = 90.0
 # A passage found between its old prefix and suffix is "changed" if it is still this close to
 # the old one; below that the old passage was deleted or rewritten beyond recognition.
 REANCHOR_MIN_CHANGED: Final = 60.0
@@ -93,8 +97,8 @@ class Normalised:
     """
 
     text: str
-    starts: list[int] = field(repr=False)
-    ends: list[int] = field(repr=False)
+    starts: array[int] = field(repr=False)  # arrays, not lists: 8 bytes a character, not ~70
+    ends: array[int] = field(repr=False)
     version: int = NORMALISER_VERSION
 
     def original(self, start: int, end: int) -> tuple[int, int]:
@@ -177,7 +181,7 @@ def normalise(text: str) -> Normalised:
             out_starts.append(starts[dash])
             out_ends.append(ends[dash])
         k = j
-    return Normalised("".join(out_chars), out_starts, out_ends)
+    return Normalised("".join(out_chars), array("i", out_starts), array("i", out_ends))
 
 
 def normalise_quote(quote: str) -> str:
@@ -234,7 +238,7 @@ class Document:
                       suffix=self.text[end:end + CONTEXT_CHARS], page=self.page_of(start))
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=4)
 def _document(text: str, page_starts: tuple[int, ...]) -> Document:
     return Document(text, page_starts)
 
@@ -318,10 +322,12 @@ class Verification:
 class Reanchored:
     """Where an anchored passage went in a new version of its text.
 
-    - ``unchanged``: the same words at the same offset; ``moved``: the same words (exactly or
-      after normalising) elsewhere; ``changed``: the passage is where its context says it is but
-      its words differ (`similarity` says how much); ``orphaned``: no trustworthy place;
-      ``ambiguous``: several places fit equally (`candidates`), none chosen.
+    - ``unchanged``: the same words at the same offset or beside the same words on one side
+      at least (`anchor` has the new offset); ``moved``: the same words in other
+      surroundings; ``changed``: the passage is where its context says it is but its words
+      differ, or differ only after normalising (`similarity` says how much); ``orphaned``:
+      no trustworthy place (deleted, rewritten, or moved AND edited: then its words alone
+      are not trusted); ``ambiguous``: several places fit equally (`candidates`), none chosen.
     - `method`: how it was found (exact, normalised, context, fuzzy).
     - `context`: 0-100, how closely the new surroundings match the old prefix and suffix.
     """
@@ -566,25 +572,30 @@ def _ratio(a: str, b: str) -> float:
     return float(fuzz.ratio(a, b))
 
 
-def _context(old: Anchor, new: Anchor) -> float:
-    """0-100: how closely `new`'s surroundings match `old`'s (normalised, nearest chars first).
+def _sides(old: Anchor, new: Anchor) -> tuple[float, float]:
+    """0-100 for each side: how closely `new`'s prefix and suffix match `old`'s (normalised).
 
-    A side with no old context (the passage began or ended the text) counts by the other side.
+    The same length is compared from the passage outwards, so a passage near the start of a
+    text (a prefix shorter than 32) is not penalised for characters it does not have. A side
+    that was and still is the edge of the text matches (100); an edge that is one no more, or
+    has become one, does not (0).
     """
-    pre_old, pre_new = normalise_quote(old.prefix), normalise_quote(new.prefix)
-    suf_old, suf_new = normalise_quote(old.suffix), normalise_quote(new.suffix)
-    # Compare the same length from the passage outwards: a shorter new prefix at the start of
-    # a text is not a mismatch of the characters it does not have.
-    size = min(len(pre_old), len(pre_new))
-    pre = _ratio(pre_old[len(pre_old) - size:], pre_new[len(pre_new) - size:]) \
-        if size or not pre_old else 0.0
-    size = min(len(suf_old), len(suf_new))
-    suf = _ratio(suf_old[:size], suf_new[:size]) if size or not suf_old else 0.0
-    if not pre_old:
-        return suf
-    if not suf_old:
-        return pre
-    return (pre + suf) / 2
+    def side(was: str, now: str, before: bool) -> float:
+        if not was or not now:
+            return 100.0 if not was and not now else 0.0
+        size = min(len(was), len(now))
+        if before:
+            return _ratio(was[len(was) - size:], now[len(now) - size:])
+        return _ratio(was[:size], now[:size])
+
+    return (side(normalise_quote(old.prefix), normalise_quote(new.prefix), True),
+            side(normalise_quote(old.suffix), normalise_quote(new.suffix), False))
+
+
+def _context(old: Anchor, new: Anchor) -> float:
+    """0-100: how closely `new`'s surroundings match `old`'s, both sides together."""
+    before, after = _sides(old, new)
+    return (before + after) / 2
 
 
 def _pick(old: Anchor, places: list[Anchor], method: Method) -> Reanchored:
@@ -608,7 +619,11 @@ def _placed(old: Anchor, place: Anchor, method: Method, context: float,
                           context=context,
                           note=" ".join(filter(None, [note, "changed only in typography, case "
                                                       "or spacing"])))
-    outcome: Outcome = "unchanged" if place.start == old.start else "moved"
+    # Judged by the surroundings, not the offset: an edit higher up shifts every offset below
+    # it, and listing all those passages as moved would hide the ones that really did move.
+    # One side is enough: a paragraph whose neighbour was deleted has not moved.
+    stayed = place.start == old.start or max(_sides(old, place)) >= UNCHANGED_CONTEXT
+    outcome: Outcome = "unchanged" if stayed else "moved"
     return Reanchored(outcome, place, method, similarity=100.0, context=context, note=note)
 
 
