@@ -15,6 +15,7 @@ from kb.formats.anchor import (
     Anchor,
     Document,
     normalise,
+    numbers,
     page_range,
     reanchor,
     verify_quote,
@@ -210,6 +211,16 @@ def test_a_differing_number_is_never_a_candidate(quote: str, ours: str, theirs: 
     assert result.reason == f"numbers differ: the quote has {ours}, the passage {theirs}"
     assert result.nearest is not None and "fall by 12% in 2025" in result.nearest.exact
     assert result.similarity is not None and result.similarity >= 90
+
+
+def test_numbers_are_compared_as_numbers() -> None:
+    assert numbers("2,000 firms, 1.5% and 15%; 1,5 in Europe; 2025-2026") == \
+        ["2000", "1.5", "15", "1,5", "2025", "2026"]
+    text = "Output rose to 2,000 units, a gain of 1.5 percent over the previous year."
+    assert verify_quote(text, "Output rose to 2000 units, a gain of 1.5 percent over the "
+                              "previous yaer").status == "candidate"
+    assert verify_quote(text, "Output rose to 2,000 units, a gain of 15 percent over the "
+                              "previous year").status == "not-found"
 
 
 def test_a_short_quote_with_a_typo_is_no_candidate() -> None:

@@ -349,7 +349,14 @@ class Reanchored:
 _EDITORIAL = re.compile(r"\[\s*(?:\.\s?){3}\s*\]|\[\s*\u2026\s*\]|(?:\.\s?){2}\.|\u2026|\[[^\]]*\]")
 _PAGES = re.compile(r"(?<![a-z])(?:pp?\.?|pages?)\s*(\d+)(?:\s*[-\u2013\u2014]\s*(\d+))?",
                     re.IGNORECASE)
-_DIGITS = re.compile(r"\d+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_THOUSANDS = re.compile(r",(?=\d{3}(?!\d))")
+
+
+def numbers(text: str) -> list[str]:
+    """The numbers in a text, in order, thousands separators dropped: '2,000 and 1.5%' ->
+    ['2000', '1.5']. A quote whose numbers differ from a passage's is never near it."""
+    return [_THOUSANDS.sub("", n) for n in _NUMBER.findall(text)]
 
 
 @dataclass(frozen=True)
@@ -552,7 +559,7 @@ def _fuzzy(doc: Document, quote: str, nq: str) -> Verification:
     elif score < CANDIDATE_MIN_SIMILARITY:
         reason = f"similarity {score:g} is below {CANDIDATE_MIN_SIMILARITY:g}"
     else:
-        ours, theirs = _DIGITS.findall(nq), _DIGITS.findall(passage.exact)
+        ours, theirs = numbers(nq), numbers(passage.exact)
         if ours != theirs:
             reason = (f"numbers differ: the quote has {' '.join(ours) or 'none'}, "
                       f"the passage {' '.join(theirs) or 'none'}")
