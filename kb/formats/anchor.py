@@ -65,7 +65,8 @@ CANDIDATE_MIN_CHARS: Final = 20
 CANDIDATE_MIN_SIMILARITY: Final = 90.0
 # Re-anchoring by fuzzy match: the passage must be this close to the old one AND its
 # surroundings this close to the old prefix/suffix. Two unrelated 32-character stretches of
-# English score about 30-50 with fuzz.ratio, so 65 demands real shared context.
+# the seed article score 36 on average with fuzz.ratio (99th percentile 50, from 5,000 random
+# pairs), so 65 for both sides together demands real shared context.
 REANCHOR_MIN_SIMILARITY: Final = 80.0
 REANCHOR_MIN_CONTEXT: Final = 65.0
 # The same words with a prefix or a suffix at least this close to the old one are

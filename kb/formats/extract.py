@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -67,6 +66,8 @@ class Extracted:
 
 
 def _package_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version(name)
     except PackageNotFoundError:  # pragma: no cover - only in a source tree without metadata
