@@ -28,6 +28,21 @@ words from unrelated paragraphs.
 
 A quote matches only at word boundaries at its two ends ("ten" is not found in "often"),
 unless it starts or ends with an editorial mark.
+
+How a service uses it::
+
+    doc = Document(snapshot_text, page_starts)          # once per snapshot: caches the
+    for claim in claims:                                # normalised text for every quote
+        result = verify_quote(doc, claim.quote, claim.locator)
+        store(claim, result.status, result.anchor, result.occurrences, result.warnings)
+
+    new = Document(next_text, next_page_starts)         # a new version of the text
+    for claim, old in stored_anchors:                   # old = Anchor(start, end, exact,
+        moved = reanchor(old, new)                      #   prefix, suffix) from the database
+        result = verify_quote(new, claim.quote, claim.locator)
+
+`reanchor` says what became of the passage (for "what moved, changed, is orphaned");
+`verify_quote` gives the quote's status against the new text. A service needs both.
 """
 
 from __future__ import annotations
