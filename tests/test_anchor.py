@@ -413,3 +413,24 @@ def test_every_seed_quote_verifies_against_the_article() -> None:
             failures.append(f"{what}: {result.status} ({result.reason}; nearest "
                             f"{result.similarity}: {near!r})")
     assert failures == []
+
+
+def test_two_edited_copies_in_like_surroundings_are_ambiguous() -> None:
+    block = ("Opening words of the section on trade. The ministry said exports of chips "
+             "would double by 2030, citing new capacity. Closing words of the section on trade.")
+    old = anchor_of(block, "The ministry said exports of chips would double by 2030")
+    copy = block.replace("Opening words", "Opening remarks").replace("exports", "sales")
+    by_context = reanchor(old, block.replace("exports", "sales") * 2)
+    assert by_context.outcome == "ambiguous" and by_context.method == "context"
+    fuzzy = reanchor(old, copy + "\n\n" + copy)
+    assert fuzzy.outcome == "ambiguous" and fuzzy.method == "fuzzy"
+    assert fuzzy.anchor is None and len(fuzzy.candidates) == 2
+
+
+def test_results_are_plain_data_for_json() -> None:
+    result = verify_quote(ARTICLE_TEXT, "The second is cost.")
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["status"] == "verified" and data["anchor"]["exact"] == "The second is cost."
+    assert data["normaliser_version"] == NORMALISER_VERSION
+    moved = reanchor(Anchor(**data["anchor"]), "New opening. " + ARTICLE_TEXT)
+    assert json.loads(json.dumps(moved.to_dict()))["outcome"] == "unchanged"

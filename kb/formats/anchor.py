@@ -677,34 +677,49 @@ def reanchor(old: Anchor, new: str | Document) -> Reanchored:
 
 
 def _by_context(old: Anchor, doc: Document, nexact: str) -> Reanchored | None:
-    """The passage between the old prefix and suffix, where both still stand close together."""
+    """The passage between the old prefix and suffix, where both still stand close together.
+
+    Only a stretch of about the old passage's length counts (within half of it, or 30
+    characters): a longer one is some other text that happens to lie between two copies of
+    a phrase. A stretch of nothing (at most a little punctuation) means the passage was
+    deleted.
+    """
     norm = doc.normalised
     pre, suf = normalise_quote(old.prefix), normalise_quote(old.suffix)
     # A short context (the passage began or ended its text) occurs by chance too easily.
     if len(pre) < 16 or len(suf) < 16:
         return None
-    limit = 2 * len(nexact) + 100
+    slack = max(30, len(nexact) // 2)
     pairs = []
     for p in _occurrences(norm.text, pre):
         after = p + len(pre)
-        s = norm.text.find(suf, after, after + limit + len(suf))
-        if s >= 0:
-            pairs.append((after, s))
+        s = norm.text.find(suf, after, after + len(nexact) + slack + len(suf))
+        if s < 0:
+            continue
+        a, e = _strip(norm.text, after, s)
+        if e - a <= _DELETED or abs((e - a) - len(nexact)) <= slack:
+            pairs.append((a, e))
     if not pairs:
         return None
     if len(pairs) > 1:
-        places = [doc.anchor(*norm.original(*_strip(norm.text, a, s))) for a, s in pairs]
+        places = [doc.anchor(*norm.original(a, e)) for a, e in pairs]
         return Reanchored("ambiguous", None, "context", candidates=tuple(places),
                           note="its old surroundings occur more than once")
-    a, s = _strip(norm.text, *pairs[0])
-    place = doc.anchor(*norm.original(a, s))
-    similarity = _ratio(nexact, norm.text[a:s])
+    a, e = pairs[0]
+    similarity = _ratio(nexact, norm.text[a:e])
+    if e - a <= _DELETED:
+        return Reanchored("orphaned", None, "context", similarity=similarity, context=100.0,
+                          note="deleted: its old surroundings now meet")
     if similarity >= REANCHOR_MIN_CHANGED:
-        return Reanchored("changed", place, "context", similarity=similarity, context=100.0,
+        return Reanchored("changed", doc.anchor(*norm.original(a, e)), "context",
+                          similarity=similarity, context=100.0,
                           note="its surroundings are unchanged; its words differ")
     return Reanchored("orphaned", None, "context", similarity=similarity, context=100.0,
-                      note="the passage between its old surroundings was deleted or rewritten"
-                           f" (similarity {similarity:.0f})")
+                      note="rewritten beyond recognition between its old surroundings "
+                           f"(similarity {similarity:.0f})")
+
+
+_DELETED: Final = 3  # what may be left where a passage was deleted: a space, a full stop
 
 
 def _strip(hay: str, s: int, e: int) -> tuple[int, int]:
