@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from click.testing import CliRunner
@@ -16,8 +16,9 @@ if TYPE_CHECKING:
     from tests.conftest import KB
 
 
-def found(kb: KB, *args: str) -> list[dict]:  # type: ignore[type-arg]
-    return json.loads(kb.ok("search", *args, "--format", "json"))
+def found(kb: KB, *args: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = json.loads(kb.ok("search", *args, "--format", "json"))
+    return rows
 
 
 def test_words_phrases_or_not_and_prefixes(seeded: KB) -> None:
@@ -49,7 +50,7 @@ def test_a_search_without_a_limit_returns_every_match(kb: KB, tmp_path: Path) ->
 
     many = CANDIDATES + 50
     path = tmp_path / "claims.jsonl"
-    lines = [{"source_record": {"key": "s", "title": "Minerals"}}]
+    lines: list[dict[str, Any]] = [{"source_record": {"key": "s", "title": "Minerals"}}]
     lines += [{"source": "s", "text": f"lithium supply note {i}"} for i in range(many)]
     lines += [{"source": "s", "text": "lithium lithium lithium: the lithium report"}]
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
