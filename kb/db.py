@@ -53,8 +53,9 @@ def _sqlite_connect_hook(foreign_keys: bool) -> Callable[[sqlite3.Connection, ob
     """The one place SQLite's pragmas are set, for the app and (foreign keys off) migrations."""
 
     def on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-        # Leave transaction control to the "begin" event below (pysqlite's own is wrong for
-        # WAL, and would wrap DDL so that a failed migration could not roll back whole).
+        # Leave transaction control to the "begin" event below: pysqlite's own begins only
+        # before DML, so reads would not share a snapshot with writes and DDL would run outside
+        # the transaction (a failed migration could not roll back whole).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

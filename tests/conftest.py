@@ -19,7 +19,7 @@ from kb.db import Database, sqlite_path
 from tests.backends import BACKEND, Databases, dump, postgres_server
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 REPO = Path(__file__).resolve().parents[1]
 # Everything the tests read lives in the repo (tests/data/README.md says where each file is from).
@@ -29,7 +29,7 @@ ARTICLE = REPO / "seeds" / "npr_2026_ai_divergence.article.txt"
 if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters:
     # click < 8.2 mixes stderr into stdout unless told not to (and `result.stderr` then
     # raises); 8.2 keeps them apart. The suite runs on the lowest click kb allows too.
-    CliRunner.__init__ = functools.partialmethod(  # type: ignore[method-assign]
+    CliRunner.__init__ = functools.partialmethod(  # type: ignore[method-assign,assignment]
         CliRunner.__init__, mix_stderr=False)
 
 sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="about SQLite files")
@@ -93,7 +93,7 @@ class KB:
 
 
 @pytest.fixture
-def new_kb(databases: Databases, template_url: str) -> type[KB]:
+def new_kb(databases: Databases, template_url: str) -> Callable[[], KB]:
     """Makes further empty kb databases in a test: `new_kb()`."""
 
     class Fresh(KB):
@@ -104,7 +104,7 @@ def new_kb(databases: Databases, template_url: str) -> type[KB]:
 
 
 @pytest.fixture
-def kb(new_kb: type[KB]) -> KB:
+def kb(new_kb: Callable[[], KB]) -> KB:
     return new_kb()
 
 

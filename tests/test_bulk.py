@@ -17,6 +17,7 @@ from tests.backends import BACKEND
 from tests.conftest import sqlite_only
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from tests.conftest import KB
@@ -33,7 +34,7 @@ def content(kb: KB) -> list[dict]:  # type: ignore[type-arg]
 
 
 def test_jsonl_export_then_import_gives_back_everything(seeded: KB, tmp_path: Path,
-                                                        new_kb: type[KB]) -> None:
+                                                        new_kb: Callable[[], KB]) -> None:
     out = tmp_path / "all.jsonl"
     seeded.ok("export", "claims", "--format", "jsonl", "-o", str(out))
     empty = new_kb()

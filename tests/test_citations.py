@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import DATA
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from tests.conftest import KB
@@ -173,7 +174,7 @@ def test_html_escapes_what_it_inserts(library: KB) -> None:
 
 @pytest.mark.parametrize("fmt", ["bibtex", "biblatex", "csl-json", "ris"])
 def test_export_then_import_gives_the_same_sources(library: KB, tmp_path: Path, fmt: str,
-                                                   new_kb: type[KB]) -> None:
+                                                   new_kb: Callable[[], KB]) -> None:
     suffix = {"bibtex": ".bib", "biblatex": ".bib", "csl-json": ".json", "ris": ".ris"}[fmt]
     out = tmp_path / f"refs{suffix}"
     library.ok("export", "citations", "--format", fmt, "-o", str(out))

@@ -11,6 +11,7 @@ from tests.backends import BACKEND
 from tests.conftest import KB
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 
@@ -58,7 +59,7 @@ def test_a_sqlite_database_moves_to_postgresql(tmp_path: Path, kb: KB) -> None:
     assert what_a_researcher_sees(kb) == what_a_researcher_sees(laptop)
 
 
-def test_copying_into_a_database_with_data_is_refused(seeded: KB, new_kb: type[KB]) -> None:
+def test_copying_into_a_database_with_data_is_refused(seeded: KB, new_kb: Callable[[], KB]) -> None:
     target = new_kb()
     target.ok("source", "add", "--title", "Already here", "--key", "here")
     before = target.dump()

@@ -79,7 +79,9 @@ down_revision = "{head}"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("actor", recreate="always") as batch:
+    # On SQLite, a table rebuilt through _alembic_tmp_actor; elsewhere a plain ALTER.
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    with op.batch_alter_table("actor", recreate="always" if sqlite else "auto") as batch:
         batch.add_column(sa.Column("doomed", sa.Integer()))
     op.create_index("ix_doomed", "actor", ["doomed"])
     op.execute("DELETE FROM claim_actor")
@@ -102,7 +104,9 @@ def test_a_failing_migration_rolls_back_whole(seeded: KB, tmp_path: Path) -> Non
     with pytest.raises(RuntimeError, match="this migration fails"):
         command.upgrade(config, "head")
     assert dump(seeded.url) == before  # no _alembic_tmp_actor, no column, rows back
-    assert Database(seeded.url).current_revision() == HEAD_REVISION
+    database = Database(seeded.url)
+    assert database.current_revision() == HEAD_REVISION
+    database.dispose()
     seeded.ok("claim", "add", "--source", "npr2026china", "--text", "still usable")
 
 

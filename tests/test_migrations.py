@@ -44,7 +44,9 @@ def test_every_revision_steps_up_and_down(empty_url: str) -> None:
     revisions = list(reversed(list(ScriptDirectory.from_config(config).walk_revisions())))
     for revision in revisions:
         command.upgrade(config, revision.revision)
-        command.downgrade(config, revision.down_revision or "base")
+        down = revision.down_revision
+        assert down is None or isinstance(down, str), "one parent: the history is a line"
+        command.downgrade(config, down or "base")
         command.upgrade(config, revision.revision)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 
@@ -23,7 +23,7 @@ def test_partial_dates_cover_their_whole_span(kb: KB) -> None:
         for date in ("2024", "2025-03", "2025-12-31", "2026-01-01"):
             claims.add(session, "r", ClaimFields(text=f"claim of {date}", date=date))
 
-    def dates(**window: str) -> list[str]:
+    def dates(**window: Any) -> list[str]:
         with db.read() as session:
             return sorted(c["date"] for c in query_claims(session, ClaimFilter(**window)))
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tests.conftest import KB
 
 
-def claims_json(kb: KB, *args: str) -> list[dict]:  # type: ignore[type-arg]
-    return json.loads(kb.ok("claim", "list", "--format", "json", *args))
+def claims_json(kb: KB, *args: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = json.loads(kb.ok("claim", "list", "--format", "json", *args))
+    return rows
 
 
 def test_log_claims_link_evidence_and_ask_what_a_source_asserted(kb: KB) -> None:

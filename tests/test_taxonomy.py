@@ -6,13 +6,15 @@ import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from click.testing import Result
+
     from tests.conftest import KB
 
 A = "ainews2026great"
 
 
-def error_line(result: object) -> str:
-    return result.stderr.strip().splitlines()[-1]  # type: ignore[attr-defined]
+def error_line(result: Result) -> str:
+    return str(result.stderr).strip().splitlines()[-1]
 
 
 def test_unknown_actor_offers_the_near_name(seeded: KB) -> None:

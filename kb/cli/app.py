@@ -25,6 +25,7 @@ class App:
         self.db_option = db
         self.debug = debug
         self._database: Database | None = None
+        self._opened: list[Database] = []  # every engine made, disposed of at the end
 
     @property
     def database(self) -> Database:
@@ -33,6 +34,7 @@ class App:
             from kb.db import Database, resolve_url
 
             database = Database(resolve_url(self.db_option))
+            self._opened.append(database)
             self._database = database
             database.ensure_current()
         return self._database
@@ -41,7 +43,9 @@ class App:
         """The database without migrating it (for `kb db ...`)."""
         from kb.db import Database, resolve_url
 
-        return Database(resolve_url(self.db_option))
+        database = Database(resolve_url(self.db_option))
+        self._opened.append(database)
+        return database
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -66,8 +70,8 @@ class App:
                 click.echo(f"{count} new {kind}s (see `kb {kind}s`)", err=True)
 
     def close(self) -> None:
-        if self._database is not None:
-            self._database.dispose()
+        for database in self._opened:
+            database.dispose()
 
 
 _pass_app = click.make_pass_decorator(App)
