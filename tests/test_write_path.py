@@ -28,7 +28,8 @@ dates = st.one_of(st.none(), st.sampled_from(["2025", "2025-06", "2024-02-29", "
 places = st.lists(st.sampled_from(["China", "U.S.", "PRC", "Global South", "uk"]), max_size=3)
 themes = st.lists(st.sampled_from(["Hardware / Chips", "energy/grid", "hardware"]), max_size=2)
 actors = st.lists(st.sampled_from(["Nvidia", " Huawei ", "nvidia"]), max_size=2)
-SOURCE = {"key": "iea2025electricity", "title": "  Electricity 2025 ", "type": "report",
+SOURCE: dict[str, Any] = {
+          "key": "iea2025electricity", "title": "  Electricity 2025 ", "type": "report",
           "authors": ["{International Energy Agency}", "Birol, Fatih"], "date": "2025-02",
           "url": "https://www.iea.org/reports/electricity-2025", "doi": "10.1000/IEA.2025"}
 optional = st.one_of(st.none(), st.text(alphabet="ab \t", min_size=1, max_size=6)
@@ -99,7 +100,7 @@ def seen(kb: KB, claim_id: str) -> dict[str, Any]:
 
 
 def source_seen(kb: KB, key: str) -> dict[str, Any]:
-    shown = json.loads(kb.ok("source", "show", key, "--format", "json"))
+    shown: dict[str, Any] = json.loads(kb.ok("source", "show", key, "--format", "json"))
     for claim in shown["claims"]:
         for name in ("created", "updated"):
             claim.pop(name)
@@ -331,7 +332,8 @@ T0, T1, T2 = "2024-05-01 10:00:00", "2024-06-01 09:00:00", "2024-07-01 08:00:00"
 STATE = {"source": "old2024", "text": "Chips are scarce", "quote": "chips are scarce",
          "locator": "p. 3", "date": "2024", "countries": ["CN"], "regions": [],
          "themes": ["hardware/chips"], "actors": []}
-LEGACY = {  # claim id: its revisions as 0002-0004 stored them (full state after each change)
+# Claim id: its revisions as 0002-0004 stored them (the full state after each change).
+LEGACY: dict[int, list[tuple[str, str, dict[str, Any]]]] = {
     1: [("created", T0, {**STATE, "text": "Chips are short", "locator": None}),
         ("edited", T1, {**STATE, "locator": None}), ("edited", T2, STATE)],
     2: [("created", T0, STATE)],
