@@ -425,3 +425,14 @@ def test_history_survives_migration_0005_up_and_down(empty_url: str) -> None:
     for claim_id, history in expected.items():
         assert json.loads(kb.ok("claim", "history", str(claim_id), "--format", "json")) == \
             history
+
+
+def test_removing_a_claim_names_the_standing_it_changes(seeded: KB) -> None:
+    before = json.loads(seeded.ok("claim", "show", "14", "--format", "json"))
+    assert [(e["relation"], e["claim"]) for e in before["evidence"]] == [("supports", 15)]
+    result = seeded("claim", "rm", "15", "--force")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ("standing of claim 14: supported -> unverified (claim 15 was "
+                             "removed)\nremoved claim 15\n")
+    history = json.loads(seeded.ok("claim", "history", "14", "--format", "json"))
+    assert [h["action"] for h in history] == ["created", "standing"]
