@@ -258,8 +258,7 @@ def remove(session: Session, claim_id: int, force: bool = False) -> list[Standin
     if citing and not force:
         raise Conflict(
             f"claim {claim_id} is evidence for claim(s) "
-            f"{', '.join(str(c) for c in citing)}; remove that evidence first "
-            "or pass --force"
+            f"{', '.join(str(c) for c in citing)}; remove that evidence first"
         )
     return deletion.delete_claims(session, select(Claim.id).where(Claim.id == claim_id),
                                   f"claim {claim_id} was removed")
