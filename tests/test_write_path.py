@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from tests.backends import Databases
     from tests.conftest import KB
 
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=15, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 words = st.text(alphabet="abc xyz\t", min_size=1, max_size=20).filter(lambda t: t.strip())
@@ -28,9 +28,23 @@ dates = st.one_of(st.none(), st.sampled_from(["2025", "2025-06", "2024-02-29", "
 places = st.lists(st.sampled_from(["China", "U.S.", "PRC", "Global South", "uk"]), max_size=3)
 themes = st.lists(st.sampled_from(["Hardware / Chips", "energy/grid", "hardware"]), max_size=2)
 actors = st.lists(st.sampled_from(["Nvidia", " Huawei ", "nvidia"]), max_size=2)
-SOURCE = {"key": "iea2025electricity", "title": "  Electricity 2025 ", "type": "report",
+SOURCE: dict[str, Any] = {
+          "key": "iea2025electricity", "title": "  Electricity 2025 ", "type": "report",
           "authors": ["{International Energy Agency}", "Birol, Fatih"], "date": "2025-02",
           "url": "https://www.iea.org/reports/electricity-2025", "doi": "10.1000/IEA.2025"}
+optional = st.one_of(st.none(), st.text(alphabet="ab \t", min_size=1, max_size=6)
+                     .filter(lambda t: t.strip()))
+source_records = st.fixed_dictionaries({
+    "title": words,
+    "authors": st.lists(st.sampled_from(["{NPR}", "Birol, Fatih", "Ada  Lovelace",
+                                         "van Dijk, Jan"]), max_size=3),
+    "date": st.one_of(st.none(), st.sampled_from(["2025", "2025-02", "2024-02-29"])),
+    "url": st.one_of(st.none(), st.sampled_from(["https://Example.org:443/a/", "http://x.org"])),
+    "doi": st.one_of(st.none(), st.sampled_from(["10.1000/ABC", "https://doi.org/10.1000/xyz"])),
+    "container": optional, "publisher": optional, "note": optional, "language": optional,
+    "accessed": st.one_of(st.none(), st.just("2026-01-05")),
+    "type": st.sampled_from(["report", "article-newspaper", "webpage"]),
+})
 
 
 @pytest.fixture
@@ -41,11 +55,13 @@ def new_seeded(databases: Databases, seeded_url: str) -> Any:
 
 
 def source_args(record: dict[str, Any]) -> list[str]:
-    args = ["source", "add", "--key", record["key"], "--title", record["title"],
-            "--type", record["type"], "--date", record["date"], "--url", record["url"],
-            "--doi", record["doi"]]
-    for author in record["authors"]:
-        args += ["--author", author]
+    args = ["source", "add"]
+    for name, value in record.items():
+        if name == "authors":
+            for author in value:
+                args += ["--author", author]
+        elif value is not None:
+            args += [f"--{name}", value]
     return args
 
 
@@ -84,7 +100,7 @@ def seen(kb: KB, claim_id: str) -> dict[str, Any]:
 
 
 def source_seen(kb: KB, key: str) -> dict[str, Any]:
-    shown = json.loads(kb.ok("source", "show", key, "--format", "json"))
+    shown: dict[str, Any] = json.loads(kb.ok("source", "show", key, "--format", "json"))
     for claim in shown["claims"]:
         for name in ("created", "updated"):
             claim.pop(name)
@@ -93,16 +109,17 @@ def source_seen(kb: KB, key: str) -> dict[str, Any]:
 
 @SETTINGS
 @given(text=words, quote=padded, locator=padded, date=dates, countries=places, themes=themes,
-       actors=actors, evidence_quote=padded)
+       actors=actors, evidence_quote=padded, source=source_records)
 def test_an_imported_claim_is_the_claim_claim_add_makes(
         new_seeded: Any, tmp_path: Path, text: str, quote: str | None, locator: str | None,
         date: str | None, countries: list[str], themes: list[str], actors: list[str],
-        evidence_quote: str | None) -> None:
+        evidence_quote: str | None, source: dict[str, Any]) -> None:
     claim = {"text": text, "quote": quote, "locator": locator, "date": date,
              "countries": countries, "themes": themes, "actors": actors}
     by_hand, by_file = new_seeded(), new_seeded()
+    source = {"key": SOURCE["key"], **source}
 
-    by_hand.ok(*source_args(SOURCE))
+    by_hand.ok(*source_args(source))
     first = by_hand.ok("claim", "add", "--source", SOURCE["key"], *claim_args(claim)).strip()
     second = by_hand.ok("claim", "add", "--source", "npr2026china", "--text", "Other").strip()
     link_args = ["--quote", evidence_quote] if evidence_quote is not None else []
@@ -111,7 +128,8 @@ def test_an_imported_claim_is_the_claim_claim_add_makes(
                "--locator", " p. 2 ")
 
     import_lines(by_file, tmp_path, [
-        {"id": 1, "source_record": SOURCE, **claim, "evidence": [
+        {"id": 1, "source_record": {k: v for k, v in source.items() if v is not None},
+         **claim, "evidence": [
             {"relation": "refutes", "claim": 2, "quote": evidence_quote},
             {"relation": "supports", "source": "npr2026china", "locator": " p. 2 "}]},
         {"id": 2, "source": "npr2026china", "text": "Other"}])
@@ -314,7 +332,8 @@ T0, T1, T2 = "2024-05-01 10:00:00", "2024-06-01 09:00:00", "2024-07-01 08:00:00"
 STATE = {"source": "old2024", "text": "Chips are scarce", "quote": "chips are scarce",
          "locator": "p. 3", "date": "2024", "countries": ["CN"], "regions": [],
          "themes": ["hardware/chips"], "actors": []}
-LEGACY = {  # claim id: its revisions as 0002-0004 stored them (full state after each change)
+# Claim id: its revisions as 0002-0004 stored them (the full state after each change).
+LEGACY: dict[int, list[tuple[str, str, dict[str, Any]]]] = {
     1: [("created", T0, {**STATE, "text": "Chips are short", "locator": None}),
         ("edited", T1, {**STATE, "locator": None}), ("edited", T2, STATE)],
     2: [("created", T0, STATE)],
@@ -406,3 +425,14 @@ def test_history_survives_migration_0005_up_and_down(empty_url: str) -> None:
     for claim_id, history in expected.items():
         assert json.loads(kb.ok("claim", "history", str(claim_id), "--format", "json")) == \
             history
+
+
+def test_removing_a_claim_names_the_standing_it_changes(seeded: KB) -> None:
+    before = json.loads(seeded.ok("claim", "show", "14", "--format", "json"))
+    assert [(e["relation"], e["claim"]) for e in before["evidence"]] == [("supports", 15)]
+    result = seeded("claim", "rm", "15", "--force")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ("standing of claim 14: supported -> unverified (claim 15 was "
+                             "removed)\nremoved claim 15\n")
+    history = json.loads(seeded.ok("claim", "history", "14", "--format", "json"))
+    assert [h["action"] for h in history] == ["created", "standing"]

@@ -189,10 +189,14 @@ def rm(app: App, claim_id: int, force: bool) -> None:
     Example:
       kb claim rm 12
     """
+    from kb.errors import Conflict
     from kb.services import claims
 
-    with app.write() as session:
-        changes = claims.remove(session, claim_id, force=force)
+    try:
+        with app.write() as session:
+            changes = claims.remove(session, claim_id, force=force)
+    except Conflict as exc:
+        raise Conflict(f"{exc} or pass --force") from None
     for change in changes:
         click.echo(f"standing of {change}", err=True)
     click.echo(f"removed claim {claim_id}", err=True)

@@ -200,10 +200,14 @@ def rm(app: App, key: str, force: bool) -> None:
     Example:
       kb source rm smith2024draft
     """
+    from kb.errors import Conflict
     from kb.services import sources
 
-    with app.write() as session:
-        removed = sources.remove(session, key, force=force)
+    try:
+        with app.write() as session:
+            removed = sources.remove(session, key, force=force)
+    except Conflict as exc:
+        raise Conflict(f"{exc}; pass --force to delete them with it") from None
     for change in removed.standing_changes:
         click.echo(f"standing of {change}", err=True)
     click.echo(f"removed {key}" + (f" and {removed.claims} claim(s)" if removed.claims else ""),

@@ -26,7 +26,9 @@ from kb.text import NUL, refuse_nul
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-CLAIM_KEYS = (*CLAIM_FIELDS, "source_record", "evidence")
+CLAIM_KEYS = frozenset((*CLAIM_FIELDS, "source_record", "evidence"))
+EVIDENCE_KEYS = frozenset(EVIDENCE_FIELDS)
+REGION_KEYS = frozenset(REGION_FIELDS)
 
 
 def read(lines: Iterable[str]) -> Iterator[Line]:
@@ -49,18 +51,18 @@ def read(lines: Iterable[str]) -> Iterator[Line]:
 
 def classify(number: int, data: dict[str, Any]) -> Line:
     if "text" not in data and "source_record" in data:
-        check_fields(number, data, ("source_record",), "key")
+        check_fields(number, data, frozenset({"source_record"}), "key")
         return Line(number, "source", data)
     if "text" not in data and "region_record" in data:
-        check_fields(number, data, ("region_record",), "key")
+        check_fields(number, data, frozenset({"region_record"}), "key")
         region = data["region_record"]
         if isinstance(region, dict):
-            check_fields(number, region, REGION_FIELDS, "region key")
+            check_fields(number, region, REGION_KEYS, "region key")
         return Line(number, "region", data)
     check_fields(number, data, CLAIM_KEYS, "key")
     for link in data.get("evidence") or []:
         if isinstance(link, dict):
-            check_fields(number, link, EVIDENCE_FIELDS, "evidence key")
+            check_fields(number, link, EVIDENCE_KEYS, "evidence key")
     return Line(number, "claim", data)
 
 

@@ -13,9 +13,10 @@ creation was 34% of a 100k database).
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import insert, select
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from datetime import datetime
 
+    from sqlalchemy import Table
     from sqlalchemy.orm import Session
 
     from kb.services.deletion import StandingChange
@@ -70,6 +72,13 @@ def get(session: Session, claim_id: int) -> Claim:
 # The one claim rule -----------------------------------------------------------------------
 
 
+# A bulk import meets the same dates and themes again and again: parse each once (both
+# results are immutable). Measured: a third of the Python time of a 100k import.
+_date = functools.lru_cache(maxsize=65536)(parse_optional)
+_theme = functools.lru_cache(maxsize=65536)(taxonomy.normalize_theme)
+
+
+@functools.lru_cache(maxsize=65536)
 def issued_date(issued: str | None) -> PartialDate | None:
     """A source's date as a claim's default: only when it is a claim date (YYYY[-MM[-DD]]);
     a richer source date (a range, a season, circa) leaves the claim undated."""
@@ -96,11 +105,11 @@ def normalize(values: ClaimFields, source_issued: str | None = None, *, new: boo
         if value is not None or new:
             out[name] = (value or "").strip() or None
     if new or values.date is not None:
-        out["date"] = parse_optional(values.date, "date") or issued_date(source_issued)
+        out["date"] = _date(values.date, "date") or issued_date(source_issued)
     if new or values.countries is not None:
         out["places"] = _unique(values.countries or [])
     if new or values.themes is not None:
-        out["themes"] = _unique(taxonomy.normalize_theme(t) for t in values.themes or [])
+        out["themes"] = _unique(_theme(t) for t in values.themes or [])
     if new or values.actors is not None:
         out["actors"] = _unique(_actor_name(a) for a in values.actors or [])
     return out
@@ -183,11 +192,16 @@ def rows(claim_id: int | None, source_id: int, claim: dict[str, Any], resolve: R
             "actors": [{"actor_id": a, "claim_id": claim_id} for a in actors]}
 
 
+def table(model: type[Base]) -> Table:
+    """The Core table of a model: inserting into it skips the ORM's bulk machinery."""
+    return cast("Table", model.__table__)
+
+
 def insert_rows(session: Session, batch: Mapping[str, list[dict[str, Any]]]) -> None:
     """Core executemany per table, parents first (the ORM's unit of work is ~8x slower)."""
-    for name, table in TABLES.items():
+    for name, model in TABLES.items():
         if batch.get(name):
-            session.execute(insert(table), batch[name])
+            session.execute(insert(table(model)), batch[name])
 
 
 def add(session: Session, source_key: str, values: ClaimFields) -> Claim:
@@ -245,8 +259,7 @@ def remove(session: Session, claim_id: int, force: bool = False) -> list[Standin
     if citing and not force:
         raise Conflict(
             f"claim {claim_id} is evidence for claim(s) "
-            f"{', '.join(str(c) for c in citing)}; remove that evidence first "
-            "or pass --force"
+            f"{', '.join(str(c) for c in citing)}; remove that evidence first"
         )
     return deletion.delete_claims(session, select(Claim.id).where(Claim.id == claim_id),
                                   f"claim {claim_id} was removed")

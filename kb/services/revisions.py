@@ -69,24 +69,3 @@ def replay(current: dict[str, Any], created_at: datetime,
         previous = after
     return out
 
-
-def fold(states: list[tuple[str, datetime, dict[str, Any]]], current: dict[str, Any],
-         created_at: datetime) -> list[tuple[str, datetime, dict[str, Any]]]:
-    """The stored form of a history given as full states (the form before 0005), oldest
-    first: `replay(current, created_at, fold(states, current, created_at))` gives them back.
-
-    Only field revisions are folded (the old form had no standing revisions)."""
-    out: list[tuple[str, datetime, dict[str, Any]]] = []
-    for index, (action, at, state) in enumerate(states):
-        following = states[index + 1][2] if index + 1 < len(states) else current
-        if index == 0 and action in CREATIONS:
-            # The state at creation is what the first edit (or the row) replaced; a row is kept
-            # only when the label, the time or a field says more than that.
-            drift = {k: v for k, v in state.items() if following.get(k) != v} \
-                if len(states) == 1 else {}
-            if action != "created" or at != created_at or drift:
-                out.append((action, at, drift))
-            continue
-        previous = states[index - 1][2] if index else {}
-        out.append((action, at, {k: v for k, v in previous.items() if state.get(k) != v}))
-    return out

@@ -408,8 +408,7 @@ def remove(session: Session, key: str, force: bool = False) -> Removal:
     cited = session.scalar(select(func.count()).where(Evidence.source_id == source_id)) or 0
     if (claim_count or cited) and not force:
         raise Conflict(
-            f"source {key!r} has {claim_count} claim(s) and is evidence for {cited} claim(s); "
-            "pass --force to delete them with it"
+            f"source {key!r} has {claim_count} claim(s) and is evidence for {cited} claim(s)"
         )
     changes = deletion.delete_claims(
         session, select(Claim.id).where(Claim.source_id == source_id),
