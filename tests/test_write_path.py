@@ -14,6 +14,7 @@ from kb.formats.claim_files import CLAIM_FIELDS
 from kb.services.claims import issued_date
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from tests.backends import Databases
@@ -224,7 +225,7 @@ def test_a_file_kb_cannot_read_whole_is_refused_naming_why(seeded: KB, tmp_path:
 
 
 def test_a_filtered_export_imports_back_with_the_claims_its_evidence_cites(
-        seeded: KB, tmp_path: Path, new_kb: type[KB]) -> None:
+        seeded: KB, tmp_path: Path, new_kb: Callable[[], KB]) -> None:
     seeded.ok("evidence", "add", "14", "--refutes", "--source", "ainews2026great")
     seeded.ok("evidence", "add", "14", "--supports", "--claim", "2")
     seeded.ok("evidence", "add", "2", "--supports", "--claim", "3")
@@ -256,7 +257,7 @@ def test_csv_has_the_claim_columns_whatever_the_rows(seeded: KB) -> None:
     assert seeded.ok("export", "claims", "--format", "csv").splitlines()[0] == header
 
 
-def test_csv_export_imports_back(seeded: KB, tmp_path: Path, new_kb: type[KB]) -> None:
+def test_csv_export_imports_back(seeded: KB, tmp_path: Path, new_kb: Callable[[], KB]) -> None:
     out = tmp_path / "claims.csv"
     seeded.ok("export", "claims", "--format", "csv", "-o", str(out))
     target = new_kb()
