@@ -237,9 +237,11 @@ def _same_work(session: Session, ref: Reference, values: SourceFields,
     says otherwise: Zotero's export of its 34 item types shares one URL, title and year, and
     mostly the authors too, between 34 items. Across files the content decides.
     """
+    unusable = bool(ref.key) and not _valid_key(ref.key)
     found = sources.find_duplicates(session, ref.key or None, values.doi, values.url,
                                     title=values.title, date=values.date,
-                                    authors=values.authors)
+                                    authors=values.authors,
+                                    origin_id=ref.key if unusable else None)
     if not found:
         return None
     from kb.identifiers import normalize_doi
@@ -259,10 +261,15 @@ def _label(ref: Reference) -> str:
     return ref.origin or ref.key
 
 
-def _usable_key(session: Session, key: str) -> bool:
+def _valid_key(key: str) -> bool:
     try:
         sources.validate_key(key)
     except Invalid:
         return False
     # Zotero numbers its items; a number makes a poor citation key, so kb makes one.
-    return not key.isdigit() and session.scalar(select(Source.id).where(Source.key == key)) is None
+    return not key.isdigit()
+
+
+def _usable_key(session: Session, key: str) -> bool:
+    return _valid_key(key) and session.scalar(
+        select(Source.id).where(Source.key == key)) is None

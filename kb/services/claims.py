@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from kb.dates import parse_optional
+from kb.dates import parse_optional, plain_date
 from kb.errors import Conflict, Invalid, NotFound
 from kb.models import Claim, ClaimRevision, Evidence, utcnow
 from kb.services import sources, taxonomy
@@ -77,7 +77,7 @@ def _apply(session: Session, claim: Claim, values: ClaimFields, is_new: bool) ->
         claim.locator = values.locator.strip() or None
     if is_new or values.date is not None:
         # Unless given, a claim is asserted when its source was issued.
-        date = parse_optional(values.date, "date") or parse_optional(claim.source.issued)
+        date = parse_optional(values.date, "date") or plain_date(claim.source.issued)
         claim.date = str(date) if date else None
         claim.date_start = date.start if date else None
         claim.date_end = date.end if date else None

@@ -284,9 +284,11 @@ def find_duplicate(session: Session, key: str | None, doi: str | None, url: str 
 
 def find_duplicates(session: Session, key: str | None, doi: str | None, url: str | None,
                     *, title: str | None = None, date: str | None = None,
-                    authors: list[str] | None = None) -> list[Source]:
+                    authors: list[str] | None = None, origin_id: str | None = None
+                    ) -> list[Source]:
     """Every source that may hold this work: the DOI's alone when the DOI is known, else
-    those with the URL, title, year and first author, then the one with the key and title."""
+    those with the URL, title, year and first author, then the one with the key and title,
+    then one imported from a record with this `origin_id` (a Zotero item URI) and title."""
     if doi:
         found = session.scalar(select(Source).where(Source.doi == normalize_doi(doi)))
         if found:
@@ -301,6 +303,11 @@ def find_duplicates(session: Session, key: str | None, doi: str | None, url: str
         if by_key is not None and by_key not in matches and (
                 title is None or _title_key(by_key.title) == _title_key(title)):
             matches.append(by_key)
+    if origin_id:
+        stored = Source.extra["custom"]["id"].as_string()
+        matches += [s for s in session.scalars(select(Source).where(stored == origin_id))
+                    if s not in matches and (title is None
+                                             or _title_key(s.title) == _title_key(title))]
     return matches
 
 
