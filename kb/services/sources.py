@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from kb.dates import SourceDate, parse_source_date_optional
 from kb.errors import Conflict, Invalid, NotFound
-from kb.formats.reference import CSL_TYPES, CSL_VARIABLES, Name
+from kb.formats.reference import CSL_IN_COLUMNS, CSL_TYPES, CSL_VARIABLES, Name
 from kb.identifiers import normalize_doi, normalize_language, normalize_url
 from kb.models import Claim, Evidence, Source, SourceAuthor, SourceRevision, utcnow
 
@@ -43,8 +43,7 @@ class SourceFields:
     reports_on: str | None = None
     # A date with no EDTF form ("13th cent"); `date` and this exclude each other.
     date_literal: str | None = None
-    # Further CSL variables by CSL name; an edit replaces the whole object, an overwrite
-    # replaces variable by variable.
+    # Further CSL variables by CSL name, set variable by variable ("" removes one).
     extra: dict[str, Any] | None = None
 
     def given(self) -> dict[str, Any]:
@@ -178,7 +177,7 @@ def overwrite(session: Session, key: str, values: SourceFields
         incoming.date_literal = incoming.date_literal or ""
         incoming.date = incoming.date or ""
     if given.get("extra"):
-        incoming.extra = {**(source.extra or {}), **given["extra"]}
+        incoming.extra = given["extra"]
     before = snapshot(source)
     edit(session, key, incoming, action="overwrite")
     old, new = changes(before, snapshot(source))
@@ -227,7 +226,10 @@ def _apply(session: Session, source: Source, values: SourceFields,
         url = given["url"].strip() or None
         source.url, source.url_normalized = url, normalize_url(url) if url else None
     if "extra" in given:
-        source.extra = _checked_extra(given["extra"]) or None
+        # Variable by variable; an empty value removes that variable.
+        merged = {**(source.extra or {}), **_checked_extra(given["extra"])}
+        source.extra = {k: merged[k] for k in sorted(merged)
+                        if merged[k] not in (None, "", [], {})} or None
     if "doi" in given:
         doi = normalize_doi(given["doi"]) if given["doi"].strip() else None
         _refuse_duplicate(session, source, Source.doi, doi, "doi", doi)
@@ -256,8 +258,13 @@ def _checked_extra(extra: Any) -> dict[str, Any]:
         raise Invalid("extra", extra, "expected an object of CSL variables")
     unknown = sorted(set(extra) - CSL_VARIABLES)
     if unknown:
-        raise Invalid("extra", unknown[0], "not a CSL variable")
-    return {k: extra[k] for k in sorted(extra) if extra[k] not in (None, "", [], {})}
+        raise Invalid("field", unknown[0], "not a CSL variable (e.g. volume, page, ISSN, "
+                      "publisher-place, editor)")
+    in_columns = sorted(set(extra) & set(CSL_IN_COLUMNS))
+    if in_columns:
+        raise Invalid("field", in_columns[0], "kb keeps this one in its own field "
+                      "(--title, --author, --date, --url ...)")
+    return dict(extra)
 
 
 def _refuse_duplicate(session: Session, source: Source, column: Any, value: str | None,
