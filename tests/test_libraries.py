@@ -372,7 +372,8 @@ def test_overwrite_with_a_thinner_copy_keeps_what_it_lacks(kb: KB, tmp_path: Pat
     result = kb("import", write(tmp_path, "thin.json", thin), "--overwrite")
     assert result.exit_code == 0, result.output
     assert "rep: publisher: (none) → IEA\n" in result.stderr
-    assert 'rep: extra: {"volume": "2"} → {"page": "1-20", "volume": "2"}\n' in result.stderr
+    assert "rep: page: (none) → 1-20\n" in result.stderr
+    assert "rep: date" not in result.stderr and "rep: authors" not in result.stderr
     assert result.stderr.endswith("added 0, updated 1, unchanged 0, skipped 0 (already here), "
                                   "left out 0 (invalid); 0 warning(s)\n")
     source = sources(kb)["rep"]

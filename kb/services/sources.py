@@ -181,7 +181,12 @@ def overwrite(session: Session, key: str, values: SourceFields
     before = snapshot(source)
     edit(session, key, incoming, action="overwrite")
     old, new = changes(before, snapshot(source))
-    return [(name, old.get(name), new.get(name)) for name in new]
+    out = [(name, old.get(name), new.get(name)) for name in new if name != "extra"]
+    if "extra" in new:  # the other CSL variables one by one: "page: (none) → 1-20"
+        was, now = old.get("extra") or {}, new.get("extra") or {}
+        out += [(name, was.get(name), now.get(name)) for name in sorted({*was, *now})
+                if was.get(name) != now.get(name)]
+    return out
 
 
 def _coarser(incoming: str, stored: str) -> bool:
