@@ -296,11 +296,9 @@ def find_duplicate(session: Session, key: str | None, doi: str | None, url: str 
 
 def find_duplicates(session: Session, key: str | None, doi: str | None, url: str | None,
                     *, title: str | None = None, date: str | None = None,
-                    authors: list[str] | None = None, origin_id: str | None = None
-                    ) -> list[Source]:
+                    authors: list[str] | None = None) -> list[Source]:
     """Every source that may hold this work: the DOI's alone when the DOI is known, else
-    those with the URL, title, year and first author, then the one with the key and title,
-    then one imported from a record with this `origin_id` (a Zotero item URI) and title."""
+    those with the URL, title, year and first author, then the one with the key and title."""
     if doi:
         found = session.scalar(select(Source).where(Source.doi == normalize_doi(doi)))
         if found:
@@ -313,14 +311,20 @@ def find_duplicates(session: Session, key: str | None, doi: str | None, url: str
     if key:
         by_key = session.scalar(select(Source).where(Source.key == key))
         if by_key is not None and by_key not in matches and (
-                title is None or _title_key(by_key.title) == _title_key(title)):
+                title is None or title_key(by_key.title) == title_key(title)):
             matches.append(by_key)
-    if origin_id:
-        stored = Source.extra["custom"]["id"].as_string()
-        matches += [s for s in session.scalars(select(Source).where(stored == origin_id))
-                    if s not in matches and (title is None
-                                             or _title_key(s.title) == _title_key(title))]
     return matches
+
+
+def origin_ids(session: Session) -> dict[str, list[int]]:
+    """The ids works had where they came from (a Zotero item number or URI, kept in
+    custom.id when it could not be their key), read in one query for an import's look-ups."""
+    stored = Source.extra["custom"]["id"].as_string()
+    found: dict[str, list[int]] = {}
+    for source_id, origin in session.execute(
+            select(Source.id, stored).where(stored.is_not(None)).order_by(Source.id)):
+        found.setdefault(origin, []).append(source_id)
+    return found
 
 
 def _same_work_by_url(session: Session, normalized: str, title: str, issued: str | None,
@@ -328,12 +332,12 @@ def _same_work_by_url(session: Session, normalized: str, title: str, issued: str
     year = SourceDate(edtf=issued).year if issued else None
     return [other for other in session.scalars(
                 select(Source).where(Source.url_normalized == normalized).order_by(Source.id))
-            if _title_key(other.title) == _title_key(title)
+            if title_key(other.title) == title_key(title)
             and (SourceDate(edtf=other.issued).year if other.issued else None) == year
             and _author_key(other.authors[0] if other.authors else None) == _author_key(first)]
 
 
-def _title_key(title: str) -> str:
+def title_key(title: str) -> str:
     text = unicodedata.normalize("NFKC", title).casefold()
     return " ".join(re.sub(r"[^\w\s]", " ", text).split())
 
@@ -341,7 +345,7 @@ def _title_key(title: str) -> str:
 def _author_key(author: SourceAuthor | None) -> str | None:
     if author is None:
         return None
-    return _title_key(author.family or author_display(author))
+    return title_key(author.family or author_display(author))
 
 
 # History --------------------------------------------------------------------------------------
