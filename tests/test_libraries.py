@@ -447,3 +447,42 @@ def test_the_summary_separates_added_skipped_left_out_and_warnings(kb: KB,
     second = kb("import", path, "--skip-invalid")
     assert second.stderr.endswith("added 0, updated 0, unchanged 0, skipped 1 (already here), "
                                   "left out 1 (invalid); 3 warning(s)\n")
+
+
+def test_a_source_list_as_csv_carries_the_other_variables_as_json(kb: KB) -> None:
+    kb.ok("source", "add", "--title", "T", "--key", "t", "--field", "volume=3")
+    out = kb.ok("source", "list", "--format", "csv")
+    assert '"{""volume"": ""3""}"' in out
+
+
+# The migration ------------------------------------------------------------------------------
+
+
+def test_sources_at_0004_get_their_spans_and_round_trip(empty_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from kb.db import alembic_config
+
+    config = alembic_config(empty_url)
+    command.upgrade(config, "0004")
+    engine = create_engine(empty_url)
+    with engine.begin() as conn:
+        for key, url in (("a", "https://example.org/x"), ("b", None)):
+            conn.execute(text(
+                "INSERT INTO source (key, type, title, issued, url, url_normalized, created_at, "
+                "updated_at) VALUES (:k, 'report', 'Old', '2024-02', :u, :u, "
+                "'2024-05-01 10:00:00', '2024-05-01 10:00:00')"), {"k": key, "u": url})
+    command.upgrade(config, "0006")
+    with engine.begin() as conn:
+        row = conn.execute(text(
+            "SELECT issued, issued_start, issued_end FROM source WHERE key = 'a'")).one()
+        assert tuple(row) == ("2024-02", day_number(2024, 2, 1), day_number(2024, 2, 29))
+        conn.execute(text("UPDATE source SET issued = '-0333', url_normalized = "
+                          "'https://example.org/x' WHERE key = 'b'"))
+    command.downgrade(config, "0004")  # lossy: no EDTF there, and URLs unique again
+    with engine.begin() as conn:
+        rows = conn.execute(text("SELECT key, issued, url_normalized FROM source ORDER BY key"))
+        assert [tuple(r) for r in rows] == [("a", "2024-02", "https://example.org/x"),
+                                            ("b", None, None)]
+    engine.dispose()

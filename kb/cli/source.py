@@ -130,6 +130,11 @@ def list_(app: App, fmt: str) -> None:
         counts = sources.claim_counts(session)
         rows = [sources.record(s) | {"claims": counts.get(s.id, 0)}
                 for s in sources.list_all(session)]
+    if fmt == "csv":  # one cell: the other CSL variables as JSON
+        import json
+
+        for row in rows:
+            row["extra"] = json.dumps(row["extra"], ensure_ascii=False) if row["extra"] else ""
     emit(rows, fmt, ["key", "type", "date", "claims", "title"], {"title": 60})
 
 
