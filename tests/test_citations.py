@@ -32,12 +32,16 @@ FIXTURES = [
     ["--key", "muller2024uber", "--type", "article-journal", "--author", "Müller, Jörg",
      "--author", "李, 明", "--container", "Zeitschrift für KI", "--date", "2024",
      "--doi", "10.1234/KI.2024.5", "--language", "de",
-     "--title", "Über künstliche Intelligenz: 人工智能的发展"],
+     "--title", "Über künstliche Intelligenz: 人工智能的发展",
+     "--field", "volume=5", "--field", "issue=2", "--field", "page=10-20",
+     "--field", "ISSN=0378-5955"],
     ["--key", "smith2025costs", "--type", "article-newspaper", "--author", "Smith, Jane",
      "--container", "The Daily", "--date", "2025-11",
      "--title", "Costs & Benefits: 100% of $5 #AI_models {beta} ~ ^ \\ in <AI>"],
     ["--key", "miller2022chip", "--type", "book", "--author", "Miller, Chris",
-     "--publisher", "Scribner", "--date", "2022", "--title", "Chip War"],
+     "--publisher", "Scribner", "--date", "2022", "--title", "Chip War",
+     "--field", "publisher-place=New York", "--field", "ISBN=978-1-9821-7200-8",
+     "--field", "edition=1"],
     ["--key", "hai2025index", "--type", "webpage", "--author", "{Stanford HAI}",
      "--container", "Stanford HAI", "--date", "2025-04", "--accessed", "2026-03-01",
      "--url", "https://hai.stanford.edu/ai-index/2025-ai-index-report",
@@ -154,6 +158,8 @@ def test_formatted_references_agree_with_pandoc(library: KB, tmp_path: Path, sty
     assert " ".join(ours.split()) == " ".join(theirs.split())
     for fixture in FIXTURES:  # every item is there
         assert fixture[fixture.index("--date") + 1][:4] in ours
+    if style == "apa":  # a journal article with its volume, issue and pages
+        assert "Zeitschrift für KI, 5(2), 10\u201320." in " ".join(ours.split())
 
 
 @needs

@@ -437,3 +437,16 @@ def test_removing_a_claim_names_the_standing_it_changes(seeded: KB) -> None:
                              "removed)\nremoved claim 15\n")
     history = json.loads(seeded.ok("claim", "history", "14", "--format", "json"))
     assert [h["action"] for h in history] == ["created", "standing"]
+
+
+def test_jsonl_round_trip_keeps_every_csl_variable_of_a_source(kb: KB, tmp_path: Path,
+                                                              new_kb: Callable[[], KB]) -> None:
+    kb.ok("source", "add", "--title", "Chips and power", "--key", "doe2025chips", "--date",
+          "2025", "--field", "volume=12", "--field", "page=10-20", "--field", "ISSN=1234-5678")
+    kb.ok("claim", "add", "--source", "doe2025chips", "--text", "Chips need power")
+    out = tmp_path / "all.jsonl"
+    kb.ok("export", "claims", "--format", "jsonl", "-o", str(out))
+    empty = new_kb()
+    empty.ok("import", str(out))
+    shown = json.loads(empty.ok("source", "show", "doe2025chips", "--format", "json"))
+    assert shown["extra"] == {"volume": "12", "page": "10-20", "ISSN": "1234-5678"}

@@ -22,8 +22,10 @@ format_option = click.option(
 
 
 def cell(value: Any, separator: str = ";") -> str:
-    if value is None:
+    if value is None or value == {}:
         return ""
+    if isinstance(value, dict):  # a source's other CSL variables: one JSON cell
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list | tuple):
         return separator.join(str(v) for v in value)
     return str(value)

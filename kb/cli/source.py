@@ -33,6 +33,9 @@ def source_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--archived-url", help="A web archive copy."),
         click.option("--language", help="Language tag, e.g. en, zh-CN."),
         click.option("--note"),
+        click.option("--field", "csl_fields", multiple=True, metavar="VARIABLE=VALUE",
+                     help="Any other CSL variable: volume=12, page=423-491, ISSN=..., "
+                          "publisher-place=..., editor='Doe, Jane' (repeat; '' removes)."),
         click.option("--reports-on", metavar="KEY",
                      help="The source this one reports on (an article about an analysis)."),
     ]
@@ -52,7 +55,31 @@ def fields_from(options: dict[str, Any]) -> SourceFields:
         url=options.pop("url"), doi=options.pop("doi"), accessed=options.pop("accessed"),
         archived_url=options.pop("archived_url"), language=options.pop("language"),
         note=options.pop("note"), reports_on=options.pop("reports_on"),
+        extra=csl_variables(options.pop("csl_fields")),
     )
+
+
+def csl_variables(pairs: tuple[str, ...]) -> dict[str, Any] | None:
+    """`--field volume=12 --field editor='Doe, Jane'` as CSL variables (names as CSL names)."""
+    from kb.formats.reference import CSL_NAME_VARIABLES, Name
+
+    if not pairs:
+        return None
+    variables: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"expected VARIABLE=VALUE, got {pair!r}",
+                                     param_hint="--field")
+        name, value = name.strip(), value.strip()
+        if name in CSL_NAME_VARIABLES and value:
+            parsed = Name.parse(value)
+            person = {"literal": parsed.literal} if parsed.literal is not None else {
+                k: v for k, v in (("family", parsed.family), ("given", parsed.given)) if v}
+            variables.setdefault(name, []).append(person)
+        else:
+            variables[name] = value
+    return variables
 
 
 @click.group("source")

@@ -139,7 +139,7 @@ def _date(value: str | None, where: str) -> SourceDate | None:
     """`YYYY/MM/DD/other`; `other` may hold EDTF (kb writes it there) or a season's name."""
     if not value or not value.strip():
         return None
-    pieces = [*value.strip().split("/"), "", "", "", ""][:4]
+    pieces = [*value.strip().split("/", 3), "", "", "", ""][:4]
     year, month, day, other = (p.strip() for p in pieces)
     if other:
         try:

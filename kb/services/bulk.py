@@ -179,6 +179,9 @@ class Importer:
             if name == "authors":
                 if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
                     raise Invalid("authors", value, "expected a list of names")
+            elif name == "extra":  # the other CSL variables, by CSL name
+                if value is not None and not isinstance(value, dict):
+                    raise Invalid("extra", value, "expected an object of CSL variables")
             else:
                 _text(value, name)
         return record

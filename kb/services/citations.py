@@ -170,14 +170,17 @@ def import_references(session: Session, loaded: Loaded, overwrite: bool = False,
                       + (f" (and {more} more record(s) kb cannot take)" if more else "")
                       + "; nothing was imported (--skip-invalid imports the rest)")
     report.left_out += loaded.invalid
-    from_this_file: dict[int, str] = {}
+    state = _ImportState()
     for ref in loaded.references:
         label = _label(ref)
         values = fields_of(ref)
         values.type = ref.type if ref.type in CSL_TYPES else "document"
         try:
-            with session.begin_nested():
-                _import_one(session, ref, values, overwrite, report, from_this_file)
+            if skip_invalid:  # a savepoint each, so that a refused record leaves no trace
+                with session.begin_nested():
+                    _import_one(session, ref, values, overwrite, report, state)
+            else:  # the first refusal rolls the whole import back
+                _import_one(session, ref, values, overwrite, report, state)
         except KBError as exc:
             if not skip_invalid:
                 raise KBError(f"cannot import {label}: {exc}; nothing was imported "
@@ -186,10 +189,18 @@ def import_references(session: Session, loaded: Loaded, overwrite: bool = False,
     return report
 
 
+@dataclass
+class _ImportState:
+    # Sources this import added, with the id their record had in the file.
+    from_this_file: dict[int, str] = field(default_factory=dict)
+    # Original ids (custom.id) -> sources, read once when first needed.
+    origins: dict[str, list[int]] | None = None
+
+
 def _import_one(session: Session, ref: Reference, values: SourceFields, overwrite: bool,
-                report: ImportReport, from_this_file: dict[int, str]) -> None:
+                report: ImportReport, state: _ImportState) -> None:
     label = _label(ref)
-    existing = _same_work(session, ref, values, from_this_file)
+    existing = _same_work(session, ref, values, state)
     if existing is not None and not overwrite:
         report.skipped.append(label)
         report.warnings.append(f"{label}: already here as {existing.key} ({_why(existing, values)}"
@@ -211,7 +222,9 @@ def _import_one(session: Session, ref: Reference, values: SourceFields, overwrit
         custom = dict((values.extra or {}).get("custom") or {})
         values.extra = {**(values.extra or {}), "custom": {**custom, "id": ref.key}}
     source = sources.add(session, values, key=key, distinct=True)
-    from_this_file[source.id] = ref.key
+    state.from_this_file[source.id] = ref.key
+    if key is None and ref.key and state.origins is not None:
+        state.origins.setdefault(ref.key, []).append(source.id)
     report.added.append(source.key)
 
 
@@ -229,8 +242,14 @@ def _origin_id(source: Source) -> str:
     return str(((source.extra or {}).get("custom") or {}).get("id") or source.key)
 
 
+def _origins(session: Session, state: _ImportState) -> dict[str, list[int]]:
+    if state.origins is None:
+        state.origins = sources.origin_ids(session)
+    return state.origins
+
+
 def _same_work(session: Session, ref: Reference, values: SourceFields,
-               from_this_file: dict[int, str]) -> Source | None:
+               state: _ImportState) -> Source | None:
     """The stored source this record is, if any (see sources.find_duplicates).
 
     Within one file, records the file gives distinct ids are distinct works unless their DOI
@@ -240,6 +259,11 @@ def _same_work(session: Session, ref: Reference, values: SourceFields,
     found = sources.find_duplicates(session, ref.key or None, values.doi, values.url,
                                     title=values.title, date=values.date,
                                     authors=values.authors)
+    if ref.key and not _valid_key(ref.key):
+        title = sources.title_key(values.title or "")
+        found += [other for source_id in _origins(session, state).get(ref.key, [])
+                  if (other := session.get(Source, source_id)) is not None
+                  and other not in found and sources.title_key(other.title) == title]
     if not found:
         return None
     from kb.identifiers import normalize_doi
@@ -247,7 +271,7 @@ def _same_work(session: Session, ref: Reference, values: SourceFields,
     if values.doi and found[0].doi == normalize_doi(values.doi):
         return found[0]  # the DOI decides, within a file too
     if ref.key:
-        found = [s for s in found if from_this_file.get(s.id, ref.key) == ref.key]
+        found = [s for s in found if state.from_this_file.get(s.id, ref.key) == ref.key]
         exact = [s for s in found if _origin_id(s) == ref.key]
         found = exact or found
     return found[0] if found else None
@@ -259,10 +283,15 @@ def _label(ref: Reference) -> str:
     return ref.origin or ref.key
 
 
-def _usable_key(session: Session, key: str) -> bool:
+def _valid_key(key: str) -> bool:
     try:
         sources.validate_key(key)
     except Invalid:
         return False
     # Zotero numbers its items; a number makes a poor citation key, so kb makes one.
-    return not key.isdigit() and session.scalar(select(Source.id).where(Source.key == key)) is None
+    return not key.isdigit()
+
+
+def _usable_key(session: Session, key: str) -> bool:
+    return _valid_key(key) and session.scalar(
+        select(Source.id).where(Source.key == key)) is None

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import insert, select
 
-from kb.dates import PartialDate, parse_optional
+from kb.dates import PartialDate, parse_optional, plain_date
 from kb.errors import Conflict, Invalid, NotFound
 from kb.models import (
     Base,
@@ -82,10 +82,7 @@ _theme = functools.lru_cache(maxsize=65536)(taxonomy.normalize_theme)
 def issued_date(issued: str | None) -> PartialDate | None:
     """A source's date as a claim's default: only when it is a claim date (YYYY[-MM[-DD]]);
     a richer source date (a range, a season, circa) leaves the claim undated."""
-    try:
-        return parse_optional(issued)
-    except Invalid:
-        return None
+    return plain_date(issued)
 
 
 def normalize(values: ClaimFields, source_issued: str | None = None, *, new: bool = True

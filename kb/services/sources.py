@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 
 from kb.dates import SourceDate, parse_source_date_optional
 from kb.errors import Conflict, Invalid, NotFound
-from kb.formats.reference import CSL_TYPES, CSL_VARIABLES, Name
+from kb.formats.reference import CSL_IN_COLUMNS, CSL_TYPES, CSL_VARIABLES, Name
 from kb.identifiers import normalize_doi, normalize_language, normalize_url
 from kb.models import Claim, Evidence, Source, SourceAuthor, SourceRevision, utcnow
 
@@ -45,8 +45,7 @@ class SourceFields:
     reports_on: str | None = None
     # A date with no EDTF form ("13th cent"); `date` and this exclude each other.
     date_literal: str | None = None
-    # Further CSL variables by CSL name; an edit replaces the whole object, an overwrite
-    # replaces variable by variable.
+    # Further CSL variables by CSL name, set variable by variable ("" removes one).
     extra: dict[str, Any] | None = None
 
     def given(self) -> dict[str, Any]:
@@ -183,11 +182,16 @@ def overwrite(session: Session, key: str, values: SourceFields
         incoming.date_literal = incoming.date_literal or ""
         incoming.date = incoming.date or ""
     if given.get("extra"):
-        incoming.extra = {**(source.extra or {}), **given["extra"]}
+        incoming.extra = given["extra"]
     before = snapshot(source)
     edit(session, key, incoming, action="overwrite")
     old, new = changes(before, snapshot(source))
-    return [(name, old.get(name), new.get(name)) for name in new]
+    out = [(name, old.get(name), new.get(name)) for name in new if name != "extra"]
+    if "extra" in new:  # the other CSL variables one by one: "page: (none) → 1-20"
+        was, now = old.get("extra") or {}, new.get("extra") or {}
+        out += [(name, was.get(name), now.get(name)) for name in sorted({*was, *now})
+                if was.get(name) != now.get(name)]
+    return out
 
 
 def _coarser(incoming: str, stored: str) -> bool:
@@ -232,7 +236,10 @@ def _apply(session: Session, source: Source, values: SourceFields,
         url = given["url"].strip() or None
         source.url, source.url_normalized = url, normalize_url(url) if url else None
     if "extra" in given:
-        source.extra = _checked_extra(given["extra"]) or None
+        # Variable by variable; an empty value removes that variable.
+        merged = {**(source.extra or {}), **_checked_extra(given["extra"])}
+        source.extra = {k: merged[k] for k in sorted(merged)
+                        if merged[k] not in (None, "", [], {})} or None
     if "doi" in given:
         doi = normalize_doi(given["doi"]) if given["doi"].strip() else None
         _refuse_duplicate(session, source, Source.doi, doi, "doi", doi)
@@ -261,8 +268,13 @@ def _checked_extra(extra: Any) -> dict[str, Any]:
         raise Invalid("extra", extra, "expected an object of CSL variables")
     unknown = sorted(set(extra) - CSL_VARIABLES)
     if unknown:
-        raise Invalid("extra", unknown[0], "not a CSL variable")
-    return {k: extra[k] for k in sorted(extra) if extra[k] not in (None, "", [], {})}
+        raise Invalid("field", unknown[0], "not a CSL variable (e.g. volume, page, ISSN, "
+                      "publisher-place, editor)")
+    in_columns = sorted(set(extra) & set(CSL_IN_COLUMNS))
+    if in_columns:
+        raise Invalid("field", in_columns[0], "kb keeps this one in its own field "
+                      "(--title, --author, --date, --url ...)")
+    return dict(extra)
 
 
 def _refuse_duplicate(session: Session, source: Source, column: Any, value: str | None,
@@ -304,9 +316,20 @@ def find_duplicates(session: Session, key: str | None, doi: str | None, url: str
     if key:
         by_key = session.scalar(select(Source).where(Source.key == key))
         if by_key is not None and by_key not in matches and (
-                title is None or _title_key(by_key.title) == _title_key(title)):
+                title is None or title_key(by_key.title) == title_key(title)):
             matches.append(by_key)
     return matches
+
+
+def origin_ids(session: Session) -> dict[str, list[int]]:
+    """The ids works had where they came from (a Zotero item number or URI, kept in
+    custom.id when it could not be their key), read in one query for an import's look-ups."""
+    stored = Source.extra["custom"]["id"].as_string()
+    found: dict[str, list[int]] = {}
+    for source_id, origin in session.execute(
+            select(Source.id, stored).where(stored.is_not(None)).order_by(Source.id)):
+        found.setdefault(origin, []).append(source_id)
+    return found
 
 
 def _same_work_by_url(session: Session, normalized: str, title: str, issued: str | None,
@@ -314,12 +337,12 @@ def _same_work_by_url(session: Session, normalized: str, title: str, issued: str
     year = SourceDate(edtf=issued).year if issued else None
     return [other for other in session.scalars(
                 select(Source).where(Source.url_normalized == normalized).order_by(Source.id))
-            if _title_key(other.title) == _title_key(title)
+            if title_key(other.title) == title_key(title)
             and (SourceDate(edtf=other.issued).year if other.issued else None) == year
             and _author_key(other.authors[0] if other.authors else None) == _author_key(first)]
 
 
-def _title_key(title: str) -> str:
+def title_key(title: str) -> str:
     text = unicodedata.normalize("NFKC", title).casefold()
     return " ".join(re.sub(r"[^\w\s]", " ", text).split())
 
@@ -327,7 +350,7 @@ def _title_key(title: str) -> str:
 def _author_key(author: SourceAuthor | None) -> str | None:
     if author is None:
         return None
-    return _title_key(author.family or author_display(author))
+    return title_key(author.family or author_display(author))
 
 
 # History --------------------------------------------------------------------------------------
@@ -413,6 +436,7 @@ def remove(session: Session, key: str, force: bool = False) -> Removal:
     changes = deletion.delete_claims(
         session, select(Claim.id).where(Claim.source_id == source_id),
         f"source {key!r} was removed", also_evidence=Evidence.source_id == source_id)
+    record_removal(session, source)
     session.execute(delete(Source).where(Source.id == source_id))
     return Removal(claim_count, changes)
 
