@@ -18,11 +18,13 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session
 
-# The trigger that indexes each new claim (migration 0003), and what it inserts.
+# The trigger that indexes each new claim (migrations 0003, 0007), and what it inserts.
 INSERT_TRIGGER = "claim_fts_insert"
+# A claim the import added and then changed (a title edit, an edit) is indexed already by
+# the update triggers; indexing it twice would corrupt the external-content index (0007).
 REFILL = ("INSERT INTO claim_fts (rowid, text, quote, title) SELECT c.id, c.text, "
           "coalesce(c.quote, ''), s.title FROM claim c JOIN source s ON s.id = c.source_id "
-          "WHERE c.id > :after")
+          "WHERE c.id > :after AND c.id NOT IN (SELECT id FROM claim_fts_docsize)")
 
 
 @contextmanager
