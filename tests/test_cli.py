@@ -185,7 +185,8 @@ def test_a_csv_header_is_the_records_fields_with_rows_or_none(
     full = seeded.ok(*listing, "--format", "csv").splitlines()
     empty = kb.ok(*listing, "--format", "csv").splitlines()
     assert len(full) > 1, "the seeded listing has rows"
-    assert len(empty) == 1
+    # An empty database lists no rows, but for the built-in regions (the EU).
+    assert len(empty) == (2 if listing == ["region"] else 1)
     assert empty[0] == full[0]
     record = json.loads(seeded.ok(*listing, "--format", "json"))[0]
     assert full[0].split(",") == list(record)

@@ -234,7 +234,7 @@ def test_a_filtered_export_imports_back_with_the_claims_its_evidence_cites(
     empty = new_kb()
     result = empty("import", str(out))
     assert result.exit_code == 0, result.output
-    assert result.stderr == "imported 4 claim(s), 2 source(s), 4 evidence link(s)\n"
+    assert result.stderr.splitlines()[-1] == "imported 4 claim(s), 2 source(s), 4 evidence link(s)"
     (contested,) = json.loads(empty.ok("claim", "list", "--status", "contested", "--format",
                                        "json"))
     original = json.loads(seeded.ok("claim", "show", "14", "--format", "json"))
@@ -324,7 +324,7 @@ def test_removing_a_source_deletes_in_a_constant_number_of_statements(seeded: KB
         removal = sources.remove(session, "npr2026china", force=True)
     database.dispose()
     assert removal.claims == 31
-    assert len(statements) < 15, statements
+    assert len(statements) < 16, statements  # the source's own history row included
 
 
 # History storage: migration 0005 both ways ------------------------------------------------------
