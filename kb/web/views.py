@@ -635,6 +635,8 @@ class Views:
                     target = write(session, form)
             except KBError as error:
                 field = field_of(error)
+                if field not in form:  # e.g. a key conflict on the source form
+                    field = None
                 values = {k: "\n".join(str(v) for v in form.getlist(k)) for k in form}
                 return self.render(request, template, status=status_of(error),
                                    **{**context, "values": values,
