@@ -135,9 +135,9 @@ PAGES = ["/claims", "/claims?country=CN&theme=hardware&since=2025", "/claims?q=c
          "/claims/facets?country=CN", "/sources/new", "/claims/new"]
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_every_page_answers(web: TestClient, page: str) -> None:
-    response = web.get(page)
+@pytest.mark.parametrize("address", PAGES)
+def test_every_page_answers(web: TestClient, address: str) -> None:
+    response = web.get(address)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/html")
 
@@ -235,20 +235,20 @@ def test_pages_of_claims_follow_the_cli_order(web: TestClient, seeded: KB) -> No
 
 def test_timeline_is_inline_svg_drawn_on_the_server(web: TestClient) -> None:
     html = web.get("/compare/timeline?country=US&country=CN").text
-    assert "<svg" in html and "<polyline" in html and "style=" not in html
+    assert "<svg" in html and '<rect class="bar"' in html and "style=" not in html
 
 
 def test_timeline_svg_is_empty_without_months_and_escapes_labels() -> None:
     assert svg({"US": {}}) == ""
     drawn = svg({"<b>": {"2025-01": 2, "2025-03": 1}})
     assert "&lt;b&gt;" in drawn and "<b>" not in drawn
-    assert drawn.count("<circle") == 2
+    assert drawn.count('<rect class="bar"') == 2
 
 
 # JSON: the CLI's, byte for byte --------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("page", "command"), [
+@pytest.mark.parametrize(("address", "command"), [
     ("/claims?format=json", ["claim", "list"]),
     ("/claims?format=json&country=CN&theme=hardware", ["claim", "list", "--country", "CN",
                                                         "--theme", "hardware"]),
@@ -268,8 +268,9 @@ def test_timeline_svg_is_empty_without_months_and_escapes_labels() -> None:
     ("/compare?format=json&country=US&country=CN&by=actor&depth=1",
      ["compare", "--country", "US", "--country", "CN", "--by", "actor"]),
 ])
-def test_json_equals_the_cli(web: TestClient, seeded: KB, page: str, command: list[str]) -> None:
-    response = web.get(page)
+def test_json_equals_the_cli(web: TestClient, seeded: KB, address: str, command: list[str]
+                             ) -> None:
+    response = web.get(address)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     assert response.text == seeded.ok(*command, "--format", "json")
@@ -341,7 +342,7 @@ def test_the_edit_form_is_filled_with_the_claim(web: TestClient, seeded: KB) -> 
     assert f'value="{", ".join(claim["countries"] + claim["regions"])}"' in html
 
 
-@pytest.mark.parametrize(("page", "fields", "status", "field", "message"), [
+@pytest.mark.parametrize(("address", "fields", "status", "field", "message"), [
     ("/claims/new", {"source": "ainews2026great", "text": "  "}, 400, "text",
      "a claim needs its statement text"),
     ("/claims/new", {"source": "nosuchsource", "text": "x"}, 404, "source", "not found"),
@@ -357,10 +358,10 @@ def test_the_edit_form_is_filled_with_the_claim(web: TestClient, seeded: KB) -> 
     ("/sources/new", {"title": "T", "key": "has space"}, 400, "key", "use letters"),
 ])
 def test_a_refused_form_shows_the_error_beside_its_field_and_writes_nothing(
-        web: TestClient, seeded: KB, page: str, fields: dict[str, str], status: int,
+        web: TestClient, seeded: KB, address: str, fields: dict[str, str], status: int,
         field: str, message: str) -> None:
     before = seeded.dump()
-    response = web.post(page, data={"csrf_token": csrf(web, page), **fields})
+    response = web.post(address, data={"csrf_token": csrf(web, address), **fields})
     assert response.status_code == status, response.text
     error = re.search(rf'<p class="error" id="error-{field}">([^<]*)</p>', response.text)
     assert error and message in error.group(1), response.text

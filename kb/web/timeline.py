@@ -26,21 +26,16 @@ def months_between(first: str, last: str) -> list[str]:
 
 
 def svg(series: dict[str, dict[str, int]]) -> str:
-    """An SVG line chart; an empty string when no claim is dated to a month."""
+    """Grouped bars, a bar per place in each month; an empty string when no claim is dated to a
+    month. Bars, not lines: a month alone (a seed of one article) is still seen."""
     every = sorted({m for counts in series.values() for m in counts})
     if not every:
         return ""
     months = months_between(every[0], every[-1])
     peak = max(max(counts.values(), default=0) for counts in series.values()) or 1
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    step = plot_w / max(1, len(months) - 1)
-
-    def x(index: int) -> float:
-        return LEFT + index * step if len(months) > 1 else LEFT + plot_w / 2
-
-    def y(count: int) -> float:
-        return TOP + plot_h - count / peak * plot_h
-
+    step = plot_w / len(months)
+    bar = max(0.5, step * 0.8 / max(1, len(series)))
     parts = [f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" '
              f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
              f'aria-label="Claims per month by country">',
@@ -52,18 +47,20 @@ def svg(series: dict[str, dict[str, int]]) -> str:
     label_every = max(1, len(months) // 8)
     for index, month in enumerate(months):
         if index % label_every == 0:
-            parts.append(f'<text x="{x(index):.1f}" y="{HEIGHT - BOTTOM + 14}" '
-                         f'text-anchor="middle" font-size="11">{month}</text>')
+            parts.append(f'<text x="{LEFT + (index + 0.5) * step:.1f}" '
+                         f'y="{HEIGHT - BOTTOM + 14}" text-anchor="middle" '
+                         f'font-size="11">{month}</text>')
     for number, (label, counts) in enumerate(series.items()):
         colour = COLOURS[number % len(COLOURS)]
-        points = " ".join(f"{x(i):.1f},{y(counts.get(m, 0)):.1f}" for i, m in enumerate(months))
-        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
-                     f'points="{points}"><title>{escape(label)}</title></polyline>')
-        for i, month in enumerate(months):
-            if counts.get(month):
-                parts.append(f'<circle cx="{x(i):.1f}" cy="{y(counts[month]):.1f}" r="2.5" '
-                             f'fill="{colour}"><title>{escape(label)} {month}: '
-                             f'{counts[month]}</title></circle>')
+        for index, month in enumerate(months):
+            count = counts.get(month, 0)
+            if not count:
+                continue
+            height = count / peak * plot_h
+            x = LEFT + index * step + step * 0.1 + number * bar
+            parts.append(f'<rect class="bar" x="{x:.1f}" y="{TOP + plot_h - height:.1f}" '
+                         f'width="{bar:.1f}" height="{height:.1f}" fill="{colour}">'
+                         f'<title>{escape(label)} {month}: {count}</title></rect>')
         legend_x = LEFT + number * 110
         parts.append(f'<rect x="{legend_x}" y="{HEIGHT - 16}" width="10" height="10" '
                      f'fill="{colour}"/><text x="{legend_x + 14}" y="{HEIGHT - 7}" '
