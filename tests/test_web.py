@@ -84,6 +84,13 @@ def test_token_sets_a_strict_httponly_cookie_and_leaves_the_address(seeded: KB) 
     assert client.get("/claims?country=CN").status_code == 200  # the cookie now suffices
 
 
+def test_the_token_redirect_stays_on_this_site(seeded: KB) -> None:
+    client = client_for(seeded, login=False)
+    response = client.get(f"http://testserver//evil.example/x?token={TOKEN}",
+                          follow_redirects=False)
+    assert response.headers["location"] == "/evil.example/x"
+
+
 def test_a_forged_cookie_is_refused(seeded: KB) -> None:
     client = client_for(seeded, login=False)
     client.cookies.set("kb_session", "abc.def")

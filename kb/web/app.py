@@ -84,7 +84,8 @@ class Guard:
             # The first visit trades the token for a session cookie and drops it from the
             # address bar (and from the history and any Referer).
             rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
-            target = URL(path=request.url.path, query=urlencode(rest))
+            # One leading slash: `//host` would send the browser to another site.
+            target = URL(path="/" + request.url.path.lstrip("/"), query=urlencode(rest))
             response: Response = RedirectResponse(str(target), status_code=303)
             response.set_cookie(self.access.cookie_name, self.access.new_session(),
                                 httponly=True, samesite="strict", path="/")

@@ -347,6 +347,8 @@ class Views:
             def one(style: str) -> str:
                 cache_key = (source.key, stamp, style)
                 if cache_key not in self._citations:
+                    if len(self._citations) > 10_000:
+                        self._citations.clear()
                     self._citations[cache_key] = citations.render([reference], "text",
                                                                   style).strip()
                 return self._citations[cache_key]
