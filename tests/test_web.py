@@ -34,9 +34,21 @@ HOSTILE_TEXT = "<script>alert(1)</script> chips"
 HOSTILE_QUOTE = '"><img src=x onerror=alert(1)>'
 
 
+OPENED: list[Database] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_databases() -> Iterator[None]:
+    """Each test's servers' connections close with it (PostgreSQL's must not be left open)."""
+    yield
+    while OPENED:
+        OPENED.pop().dispose()
+
+
 def client_for(kb: KB, *, read_only: bool = False, facet_budget: float = 5.0,
                login: bool = True) -> TestClient:
     database = Database(kb.url)
+    OPENED.append(database)
     app = create_app(database, Access(token=TOKEN, read_only=read_only),
                      facet_budget=facet_budget)
     client = TestClient(app)

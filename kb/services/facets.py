@@ -153,8 +153,11 @@ def _statuses(session: Session, ids: Any) -> list[tuple[str, int]]:
 
 
 def _sources(session: Session, ids: Any) -> list[tuple[str, int]]:
+    # Grouped by source id along ix_claim_source_id (no sort by key), keys looked up after.
     n = func.count()
-    return [(key, count) for key, count in session.execute(
-        select(Source.key, n).join(Claim, Claim.source_id == Source.id)
-        .where(_in(Claim.id, ids)).group_by(Source.key).order_by(n.desc(), Source.key)
-        .limit(SHOWN))]
+    top = session.execute(
+        select(Claim.source_id, n).where(_in(Claim.id, ids)).group_by(Claim.source_id)
+        .order_by(n.desc(), Claim.source_id).limit(SHOWN)).all()
+    keys = dict(session.execute(select(Source.id, Source.key).where(
+        Source.id.in_([source_id for source_id, _ in top]))).all())
+    return [(keys[source_id], count) for source_id, count in top]
