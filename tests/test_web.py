@@ -339,6 +339,9 @@ def test_a_researcher_adds_a_source_a_claim_and_evidence(kb: KB) -> None:
         shown = json.loads(kb.ok("claim", "show", str(claim_id), "--format", "json"))
         assert shown["countries"] == ["CN", "TW"] and shown["actors"] == ["ASML", "TSMC"]
         assert shown["locator"] == "p. 12" and shown["date"] == "2022-10"
+        landed = web.get(made.headers["location"]).text  # the CLI's notice, said once
+        assert "new theme &#39;hardware/chips&#39;" in landed
+        assert "new theme" not in web.get(made.headers["location"]).text
         assert f'id="claim-{claim_id}"' in web.get("/claims?country=TW").text
 
         other = int(kb.ok("claim", "add", "--source", "miller2022chip", "--text", "Other"))

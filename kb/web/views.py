@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import bindparam, select
@@ -170,14 +170,24 @@ class Views:
 
     # Rendering -----------------------------------------------------------------------------
 
+    @property
+    def notice_cookie(self) -> str:
+        return self.access.cookie_name.replace("session", "notices")
+
     def render(self, request: Request, name: str, status: int = 200, **context: Any
                ) -> HTMLResponse:
         session_id = request.state.kb_session if hasattr(request.state, "kb_session") else None
+        # What the last write said (a new theme...), as the CLI says it on stderr: once.
+        said = request.cookies.get(self.notice_cookie)
+        notices = [] if not said or name.startswith("_") else json.loads(unquote(said))
         context.update(
-            request=request, read_only=self.access.read_only,
+            request=request, read_only=self.access.read_only, notices=notices,
             csrf_token=self.access.csrf_token(session_id) if session_id else "",
         )
-        return HTMLResponse(self.env.get_template(name).render(context), status_code=status)
+        response = HTMLResponse(self.env.get_template(name).render(context), status_code=status)
+        if notices:
+            response.delete_cookie(self.notice_cookie, path="/")
+        return response
 
     def failed(self, request: Request, error: KBError, wants_json: bool = False) -> Response:
         code = status_of(error)
@@ -632,9 +642,12 @@ class Views:
             return form
 
         def run() -> Response:
+            from kb.services import notices
+
             try:
                 with self.database.write() as session:
                     target = write(session, form)
+                said = [notice for _, notice in notices.of(session)][:5]
             except KBError as error:
                 field = field_of(error)
                 if field not in form:  # e.g. a key conflict on the source form
@@ -644,6 +657,10 @@ class Views:
                                    **{**context, "values": values,
                                       "errors": {field: str(error)} if field else {},
                                       "error": None if field else str(error)})
-            return RedirectResponse(target, status_code=303)
+            response = RedirectResponse(target, status_code=303)
+            if said:
+                response.set_cookie(self.notice_cookie, quote(json.dumps(said)), httponly=True,
+                                    samesite="strict", path="/")
+            return response
 
         return await run_in_threadpool(run)
