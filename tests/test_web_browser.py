@@ -208,6 +208,7 @@ def test_screenshots(signed_in: Page, server: Server, seeded: KB, tmp_path: Path
     out = Path(os.environ.get("KB_SCREENSHOTS") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
     page.goto(f"{server.base}/claims?country=CN")
+    page.wait_for_selector("#facets:not([hx-get])")  # every count in (a busy machine: later)
     page.screenshot(path=str(out / "claims.png"))
     claim = json.loads(seeded.ok("claim", "list", "--status", "supported", "--format",
                                  "json"))[0]

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import exists, func, select, text
+from sqlalchemy import String, exists, func, literal, select, text, union_all
 from sqlalchemy.exc import OperationalError
 
 from kb.models import Claim, ClaimCountry, ClaimTheme, Evidence, Source, Theme
@@ -127,18 +127,20 @@ def _countries(session: Session, ids: Any) -> list[tuple[str, int]]:
 def _themes(session: Session, ids: Any) -> list[tuple[str, int]]:
     """Top-level themes; a claim with two sub-themes of one top counts once for it.
 
-    One COUNT(DISTINCT) per top over its themes' index ranges: at 100k claims 1.7x faster
-    than one GROUP BY over a CASE mapping every theme to its top.
+    A COUNT(DISTINCT) per top over its themes' index ranges, in one UNION ALL: at 100k claims
+    1.7x faster than one GROUP BY over a CASE mapping every theme to its top.
     """
     tops: dict[str, list[int]] = {}
     for theme_id, path in session.execute(select(Theme.id, Theme.path)):
         tops.setdefault(path.split("/")[0], []).append(theme_id)
-    counted = []
-    for top, theme_ids in tops.items():
-        count = session.scalar(select(func.count(ClaimTheme.claim_id.distinct())).where(
-            ClaimTheme.theme_id.in_(theme_ids), _in(ClaimTheme.claim_id, ids))) or 0
-        if count:
-            counted.append((top, count))
+    if not tops:
+        return []
+    per_top = union_all(*(
+        select(literal(top, String).label("top"),
+               func.count(ClaimTheme.claim_id.distinct()).label("n"))
+        .where(ClaimTheme.theme_id.in_(theme_ids), _in(ClaimTheme.claim_id, ids))
+        for top, theme_ids in tops.items()))
+    counted = [(top, count) for top, count in session.execute(per_top) if count]
     return sorted(counted, key=lambda item: (-item[1], item[0]))[:SHOWN]
 
 
