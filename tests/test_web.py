@@ -451,6 +451,9 @@ def test_read_only_refuses_every_write(seeded: KB) -> None:
     claim = first_claim(seeded)
     with client_for(seeded, read_only=True) as web:
         assert web.get("/claims").status_code == 200
+        # A country no claim names yet is not stored by asking for it.
+        assert web.get("/claims?country=France").status_code == 200
+        assert web.get("/countries/FR").status_code == 200
         assert "read-only" in web.get("/claims").text and "/claims/new" not in web.get(
             "/claims").text
         for page in ("/claims/new", "/sources/new", f"/claims/{claim}/edit",

@@ -12,6 +12,7 @@ import functools
 import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,7 @@ from kb.errors import Busy, Conflict, Invalid, KBError, NotFound
 from kb.services.query import ClaimFilter
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from sqlalchemy.orm import Session
     from starlette.datastructures import FormData, QueryParams
@@ -198,10 +199,22 @@ class Views:
             return self.render(request, "_error.html", status=code, error=str(error))
         return self.render(request, "error.html", status=code, error=str(error))
 
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read transaction that writes nothing: naming a country kb has not stored yet
+        stores it (taxonomy.resolve_places), which a page, and a read-only server, must not."""
+        with self.database.read() as session:
+            savepoint = session.begin_nested()
+            try:
+                yield session
+            finally:
+                if savepoint.is_active:
+                    savepoint.rollback()
+
     def reading(self, request: Request, work: Callable[[Session], Response],
                 wants_json: bool = False) -> Response:
         try:
-            with self.database.read() as session:
+            with self.read() as session:
                 return work(session)
         except KBError as error:
             return self.failed(request, error, wants_json)
@@ -438,7 +451,7 @@ class Views:
         code = request.path_params["code"]
         try:
             where = replace(claim_filter(request.query_params), countries=[code])
-            with self.database.read() as session:
+            with self.read() as session:
                 places = taxonomy.resolve_places(session, [code])
         except KBError as error:
             return self.failed(request, error, self.wants_json(request))
@@ -491,7 +504,7 @@ class Views:
         try:
             path = taxonomy.normalize_theme(raw)
             where = replace(claim_filter(request.query_params), themes=[path])
-            with self.database.read() as session:
+            with self.read() as session:
                 below = list(session.scalars(select(Theme.path).where(
                     taxonomy.theme_subtree(path)).order_by(Theme.path)))
         except KBError as error:
@@ -583,7 +596,7 @@ class Views:
         claim_id = int(request.path_params["claim_id"])
         if request.method == "GET":
             try:
-                with self.database.read() as session:
+                with self.read() as session:
                     record = claims.show(session, claim_id)
             except KBError as error:
                 return self.failed(request, error)
@@ -606,7 +619,7 @@ class Views:
         claim_id = int(request.path_params["claim_id"])
         if request.method == "GET":
             try:
-                with self.database.read() as session:
+                with self.read() as session:
                     claims.get(session, claim_id)
             except KBError as error:
                 return self.failed(request, error)
