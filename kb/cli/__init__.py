@@ -120,3 +120,4 @@ from kb.cli import claim, compare, db, evidence, misc, source, transfer  # noqa:
 for module in (db, source, claim, evidence, misc, transfer, compare):
     for command in module.COMMANDS:
         cli.add_command(command)
+cli.add_command(__import__("kb.cli.serve", fromlist=["serve"]).serve)  # `kb serve` (kb/web/)

@@ -1,0 +1,187 @@
+"""`kb serve`'s pages, timed on the server: p50 / p95 per page over bench/run.py's corpus.
+
+    python bench/web.py                    # 100k claims
+    python bench/web.py --sizes 1000000    # the 1M corpus (several minutes to build)
+    python bench/web.py --keep /tmp/kbw    # keep (and reuse) the corpus and database
+
+The time is the ASGI application's, from the request's arrival to the response's last byte
+(a wrapper around the app): what the server spends, without the client. The corpus is the one
+bench/run.py generates, loaded by `kb import`. A listing's facet counts have their budget
+(`create_app(facet_budget=...)`, 20 ms): the "many" column says how often a facet ran out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
+HERE = Path(__file__).resolve().parent
+TARGET_P95_MS = {100_000: 50.0, 1_000_000: 150.0}
+
+
+def corpus_tools() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_run", HERE / "run.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Timed:
+    """Records how long the wrapped app takes for each request: wall time, and the process's
+    CPU time (SQLite runs in the process), which a machine busy with other work inflates far
+    less than the wall clock."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.last = self.last_cpu = 0.0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start, cpu = time.perf_counter(), time.process_time()
+        await self.app(scope, receive, send)
+        self.last = time.perf_counter() - start
+        self.last_cpu = time.process_time() - cpu
+
+
+def _p50_p95(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
+    return f"{statistics.median(ordered):.1f} / {p95:.1f}"
+
+
+def _time(work: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    work()
+    return (time.perf_counter() - start) * 1000
+
+
+def build(size: int, work: Path) -> Path:
+    db = work / f"web-{size}.sqlite3"
+    if db.exists() and not (work / f"web-{size}.sqlite3-wal").exists():
+        return db  # complete: a finished import leaves no WAL once the database is closed
+    tools = corpus_tools()
+    corpus = work / f"corpus-{size}.jsonl"
+    tools.generate(corpus, size)
+    subprocess.run([sys.executable, "-m", "kb", "--db", str(db), "import", str(corpus)],
+                   check=True, capture_output=True)
+    corpus.unlink()
+    return db
+
+
+def pages(rng: random.Random, size: int, tools: Any) -> dict[str, Callable[[], str]]:
+    countries, themes, tops = tools.COUNTRIES[:10], tools.THEMES, tools.TOP
+    words = tools.SEARCHED
+    sources = max(10, size // 100)
+    return {
+        "/claims (all, facets)": lambda: "/claims",
+        "/claims?country=": lambda: f"/claims?country={rng.choice(countries)}",
+        "/claims?theme= (top level)": lambda: f"/claims?theme={rng.choice(tops)}",
+        "/claims?country&theme&since": lambda: (
+            f"/claims?country={rng.choice(countries)}&theme={rng.choice(themes)}"
+            f"&since={rng.randint(2016, 2024)}"),
+        "/claims?status=contested": lambda: "/claims?status=contested",
+        "/claims?q= (2 words)": lambda: "/claims?q=" + "+".join(rng.sample(words, 2)),
+        "/claims?q=&country=": lambda: (
+            "/claims?q=" + rng.choice(words) + f"&country={rng.choice(countries)}"),
+        "/claims?offset= (pages 2-20)": lambda: f"/claims?offset={50 * rng.randint(1, 19)}",
+        "/claims?q=prefix* (htmx partial, search as you type)": lambda: (
+            "/claims?q=" + rng.choice(words)[:4] + "*"),
+        "/claims/facets (lazy, 2 s budget)": lambda: f"/claims/facets?theme={rng.choice(tops)}",
+        "/claims/ID": lambda: f"/claims/{rng.randint(1, size)}",
+        "/sources/KEY": lambda: f"/sources/src{rng.randrange(sources)}",
+        "/countries/CODE": lambda: f"/countries/{rng.choice(countries)}",
+        "/countries/CODE/timeline": lambda: f"/countries/{rng.choice(countries[3:])}/timeline",
+        "/themes/PATH": lambda: f"/themes/{rng.choice(themes)}",
+        "/compare (2 countries, theme + since)": lambda: (
+            f"/compare?country={rng.choice(countries[:3])}&country={rng.choice(countries[3:])}"
+            f"&theme={rng.choice(themes)}&since=2025"),
+        "/countries": lambda: "/countries",
+        "/sources": lambda: "/sources",
+    }
+
+
+def run(size: int, work: Path, rounds: int) -> None:
+    from starlette.testclient import TestClient
+
+    from kb.db import Database
+    from kb.web.access import Access
+    from kb.web.app import create_app
+
+    tools = corpus_tools()
+    start = time.perf_counter()
+    db = build(size, work)
+    print(f"\n## {size:,} claims (corpus built and imported in {time.perf_counter() - start:.0f} s)"
+          "\n")
+    database = Database(f"sqlite:///{db}")
+    timed = Timed(create_app(database, Access(token="bench")))
+    client = TestClient(timed)  # type: ignore[arg-type]
+    client.get("/?token=bench")
+    rng = random.Random(5)
+    target = TARGET_P95_MS.get(size, 50.0)
+    # The same run's yardsticks: the service query a listing makes (bench/run.py's "first 50
+    # (all)", 1.14 ms on an idle standard machine) and a fixed piece of Python work; on a
+    # machine busy with other work both grow, and every figure below with them.
+    from kb.services.query import ClaimFilter, query_claims
+
+    with database.read() as session:
+        query = [_time(lambda: query_claims(session, ClaimFilter(limit=50))) for _ in range(30)]
+    python = [_time(lambda: sum(range(1_000_000))) for _ in range(10)]
+    print(f"Yardsticks in this run: query_claims(limit=50) p50 {statistics.median(query):.2f} ms "
+          f"(idle: 1.14 ms); sum(range(10**6)) p50 {statistics.median(python):.1f} ms; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
+    print("| page | wall p50 / p95 ms | CPU p50 / p95 ms | facets \"many\" | target p95 |")
+    print("|---|---|---|---|---|")
+    for name, make in pages(rng, size, tools).items():
+        headers = {"HX-Request": "true"} if "htmx" in name else {}
+        client.get(make(), headers=headers)  # warm
+        samples, cpu, many = [], [], 0
+        for _ in range(rounds):
+            response = client.get(make(), headers=headers)
+            assert response.status_code == 200, (name, response.status_code, response.text[:300])
+            samples.append(timed.last * 1000)
+            cpu.append(timed.last_cpu * 1000)
+            many += response.text.count('class="muted many"')
+        facet_pages = ("claims" in name and "ID" not in name) or "CODE" in name or "PATH" in name
+        print(f"| {name} | {_p50_p95(samples)} | {_p50_p95(cpu)} | "
+              f"{f'{many}/{rounds * 4}' if facet_pages and 'timeline' not in name else ''} | "
+              f"<= {target:.0f} ms |")
+    client.close()
+    database.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--keep", type=Path, help="keep (and reuse) the databases here")
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="kb-bench-web-"))
+    work.mkdir(parents=True, exist_ok=True)
+    import sqlite3
+
+    print(f"kb serve benchmark — Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}")
+    try:
+        for size in args.sizes:
+            run(size, work, args.rounds)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,679 @@
+"""The pages: parse the request, call the services the CLI calls, render a template.
+
+Reads run in a read transaction and writes in one write transaction (kb.db.Database), one
+session per request; Starlette runs these synchronous functions in its thread pool. A
+service's KBError becomes the page's error: Invalid 400 (next to its field), NotFound 404,
+Conflict 409, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote, urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import bindparam, select
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from kb.errors import Busy, Conflict, Invalid, KBError, NotFound
+from kb.services.query import ClaimFilter
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from sqlalchemy.orm import Session
+    from starlette.datastructures import FormData, QueryParams
+    from starlette.requests import Request
+
+    from kb.db import Database
+    from kb.web.access import Access
+
+WEB_DIR = Path(__file__).resolve().parent
+STATIC_DIR = WEB_DIR / "static"
+PAGE = 50  # claims a page lists unless ?limit= says otherwise
+MAX_PAGE = 500
+FULL_FACETS = 2.0  # seconds the lazily loaded facet counts may take
+CELL = 5  # claims a comparison cell lists before "+N more"
+STYLES = ("apa", "chicago-author-date", "mla", "ieee", "harvard")
+STATUS_CODES = {Invalid: 400, NotFound: 404, Conflict: 409, Busy: 503}
+
+
+def status_of(error: KBError) -> int:
+    for kind, code in STATUS_CODES.items():
+        if isinstance(error, kind):
+            return code
+    return 400
+
+
+def field_of(error: KBError) -> str | None:
+    """The form field an error belongs next to."""
+    if isinstance(error, Invalid):
+        return {"countries": "country", "themes": "theme", "actors": "actor",
+                "evidence": "source", "reports-on": "reports-on"}.get(error.field, error.field)
+    message = str(error)
+    for name in ("source", "claim"):
+        if message.startswith(name + " "):
+            return name
+    return None
+
+
+def as_json(value: Any) -> Response:
+    """The CLI's `--format json` output, byte for byte (click.echo adds the newline)."""
+    return Response(json.dumps(value, indent=2, ensure_ascii=False) + "\n",
+                    media_type="application/json")
+
+
+def _values(params: QueryParams | FormData, name: str) -> list[str]:
+    return [str(v).strip() for v in params.getlist(name) if str(v).strip()]
+
+
+def _one(params: QueryParams | FormData, name: str) -> str | None:
+    values = _values(params, name)
+    return values[-1] if values else None
+
+
+def _number(params: QueryParams | FormData, name: str, default: int | None,
+            most: int | None = None) -> int | None:
+    raw = _one(params, name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise Invalid(name, raw, "expected a whole number, 0 or more")
+    return min(int(raw), most) if most is not None else int(raw)
+
+
+def claim_filter(params: QueryParams) -> ClaimFilter:
+    """The filters as `kb claim list` names them; `q` is --search."""
+    return ClaimFilter(
+        countries=_values(params, "country"), themes=_values(params, "theme"),
+        source=_one(params, "source"), actor=_one(params, "actor"),
+        since=_one(params, "since"), until=_one(params, "until"),
+        status=_one(params, "status"), search=_one(params, "q") or _one(params, "search"),
+        limit=_number(params, "limit", None),
+    )
+
+
+FILTER_KEYS = ("country", "theme", "source", "actor", "since", "until", "status", "q")
+
+
+def filter_params(where: ClaimFilter) -> list[tuple[str, str]]:
+    """A filter back as query-string pairs, in the CLI's names."""
+    pairs = [("country", c) for c in where.countries] + [("theme", t) for t in where.themes]
+    for name, value in (("source", where.source), ("actor", where.actor),
+                        ("since", where.since), ("until", where.until),
+                        ("status", where.status), ("q", where.search)):
+        if value:
+            pairs.append((name, value))
+    return pairs
+
+
+def toggled(pairs: list[tuple[str, str]], name: str, value: str, single: bool
+            ) -> list[tuple[str, str]]:
+    """The pairs with `name=value` added, or removed if present; a single-valued name is
+    replaced."""
+    if (name, value) in pairs:
+        return [p for p in pairs if p != (name, value)]
+    kept = [p for p in pairs if not (single and p[0] == name)]
+    return [*kept, (name, value)]
+
+
+def href(path: str, pairs: list[tuple[str, str]]) -> str:
+    return path + ("?" + urlencode(pairs) if pairs else "")
+
+
+def split_list(value: str | None, commas: bool) -> list[str]:
+    """A textarea's lines (or, for countries and themes, comma-separated values)."""
+    if not value:
+        return []
+    parts = value.replace(",", "\n").splitlines() if commas else value.splitlines()
+    return [p.strip() for p in parts if p.strip()]
+
+
+def form_list(form: FormData, name: str, commas: bool) -> list[str]:
+    return [item for raw in form.getlist(name) for item in split_list(str(raw), commas)]
+
+
+def standing_why(record: dict[str, Any]) -> str:
+    """A sentence saying which evidence gives the claim its standing."""
+    counts = {r: sum(1 for e in record["evidence"] if e["relation"] == r)
+              for r in ("supports", "refutes", "qualifies")}
+
+    def n(relation: str, verb: str) -> str:
+        count = counts[relation]
+        return f"{count} piece{'s' if count != 1 else ''} of evidence {verb}"
+
+    if not any(counts.values()):
+        return "No evidence is linked yet."
+    parts = [n("supports", "supports it"), n("refutes", "refutes it")]
+    if counts["qualifies"]:
+        parts.append(n("qualifies", "qualifies it (which settles nothing)"))
+    return "; ".join(parts) + "."
+
+
+class Views:
+    def __init__(self, database: Database, access: Access, facet_budget: float) -> None:
+        self.database, self.access, self.facet_budget = database, access, facet_budget
+        self.env = Environment(loader=FileSystemLoader(WEB_DIR / "templates"),
+                               autoescape=select_autoescape(default=True),
+                               trim_blocks=True, lstrip_blocks=True)
+        self.env.globals.update(href=href, toggled=toggled, quote=quote)
+        self.env.filters["short"] = lambda text, n=140: (
+            text if len(text) <= n else text[: n - 1] + "…")
+        self._citations: dict[tuple[str, str, str], str] = {}
+
+    # Rendering -----------------------------------------------------------------------------
+
+    @property
+    def notice_cookie(self) -> str:
+        return self.access.cookie_name.replace("session", "notices")
+
+    def render(self, request: Request, name: str, status: int = 200, **context: Any
+               ) -> HTMLResponse:
+        session_id = request.state.kb_session if hasattr(request.state, "kb_session") else None
+        # What the last write said (a new theme...), as the CLI says it on stderr: once.
+        said = request.cookies.get(self.notice_cookie)
+        notices = [] if not said or name.startswith("_") else json.loads(unquote(said))
+        context.update(
+            request=request, read_only=self.access.read_only, notices=notices,
+            csrf_token=self.access.csrf_token(session_id) if session_id else "",
+        )
+        response = HTMLResponse(self.env.get_template(name).render(context), status_code=status)
+        if notices:
+            response.delete_cookie(self.notice_cookie, path="/")
+        return response
+
+    def failed(self, request: Request, error: KBError, wants_json: bool = False) -> Response:
+        code = status_of(error)
+        if wants_json:
+            return Response(json.dumps({"error": str(error)}, ensure_ascii=False) + "\n",
+                            status_code=code, media_type="application/json")
+        if request.headers.get("hx-request") == "true":
+            return self.render(request, "_error.html", status=code, error=str(error))
+        return self.render(request, "error.html", status=code, error=str(error))
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read transaction that writes nothing: naming a country kb has not stored yet
+        stores it (taxonomy.resolve_places), which a page, and a read-only server, must not."""
+        with self.database.read() as session:
+            savepoint = session.begin_nested()
+            try:
+                yield session
+            finally:
+                if savepoint.is_active:
+                    savepoint.rollback()
+
+    def reading(self, request: Request, work: Callable[[Session], Response],
+                wants_json: bool = False) -> Response:
+        try:
+            with self.read() as session:
+                return work(session)
+        except KBError as error:
+            return self.failed(request, error, wants_json)
+
+    @staticmethod
+    def wants_json(request: Request) -> bool:
+        return request.query_params.get("format") == "json"
+
+    def refuse_if_read_only(self, request: Request) -> Response | None:
+        if self.access.read_only:
+            return self.render(request, "error.html", status=403,
+                               error="This server is read-only (kb serve --read-only).")
+        return None
+
+    async def checked_form(self, request: Request) -> FormData | Response:
+        """The posted form, or a 403 when its CSRF token is not this session's."""
+        form = await request.form()
+        session_id = getattr(request.state, "kb_session", None)
+        given = form.get("csrf_token")
+        if not self.access.csrf_ok(session_id, given if isinstance(given, str) else None):
+            return await run_in_threadpool(
+                self.render, request, "error.html", 403,
+                error="The form's CSRF token is missing or not this session's; reload the "
+                      "page and send it again.")
+        return form
+
+    # Listings ------------------------------------------------------------------------------
+
+    def home(self, request: Request) -> Response:
+        return RedirectResponse("/claims", status_code=307)
+
+    def page_of(self, session: Session, where: ClaimFilter, limit: int, offset: int
+                ) -> tuple[list[dict[str, Any]], bool]:
+        """One page of `kb claim list`'s records, and whether more follow."""
+        from kb.services.query import records, select_claims
+
+        stmt = select_claims(session, replace(where, limit=offset + limit + 1))
+        # Literal LIMIT/OFFSET, as select_claims renders its own (STYLE §9).
+        stmt = stmt.limit(bindparam("page_limit", limit + 1, literal_execute=True)).offset(
+            bindparam("page_offset", offset, literal_execute=True))
+        rows = records(session, stmt)
+        return rows[:limit], len(rows) > limit
+
+    def listing(self, request: Request, where: ClaimFilter, title: str,
+                template: str = "claims.html", **extra: Any) -> Response:
+        """A claims page: /claims, /search, a country's, a theme's."""
+        from kb.services import facets
+
+        params = request.query_params
+        wants_json = self.wants_json(request)
+
+        def work(session: Session) -> Response:
+            offset = _number(params, "offset", 0) or 0
+            if wants_json:
+                # The CLI's JSON for the same options: every match unless ?limit= is given.
+                if where.limit is None and not offset:
+                    from kb.services.query import query_claims
+
+                    return as_json(query_claims(session, where))
+                rows, _ = self.page_of(session, where, where.limit if where.limit is not None
+                                       else 10**12, offset)
+                return as_json(rows)
+            limit = min(where.limit if where.limit is not None else PAGE, MAX_PAGE)
+            rows, more = self.page_of(session, where, limit, offset)
+            counted = facets.facets(session, where, self.facet_budget)
+            pairs = filter_params(where)
+            partial = (request.headers.get("hx-request") == "true"
+                       and not request.headers.get("hx-history-restore-request"))
+            context = dict(
+                title=title, rows=rows, more=more, limit=limit, offset=offset,
+                where=where, pairs=pairs, facets=counted.counts,
+                facets_complete=counted.complete,
+                page_pairs=[*pairs, *([("limit", str(limit))] if limit != PAGE else [])],
+                **extra)
+            if partial:
+                return self.render(request, "_listing.html", **context)
+            return self.render(request, template, **context)
+
+        return self.reading(request, work, wants_json)
+
+    def claims(self, request: Request) -> Response:
+        try:
+            where = claim_filter(request.query_params)
+        except KBError as error:
+            return self.failed(request, error, self.wants_json(request))
+        return self.listing(request, where, "Claims")
+
+    def search(self, request: Request) -> Response:
+        """`kb search Q`: ranked full text, with every filter of the listing."""
+        try:
+            where = claim_filter(request.query_params)
+        except KBError as error:
+            return self.failed(request, error, self.wants_json(request))
+        if not where.search:
+            if self.wants_json(request):
+                return self.failed(request, Invalid("q", "", "give words to search for"), True)
+            return self.render(request, "search.html", title="Search")
+        return self.listing(request, where, f"Search: {where.search}")
+
+    def claim_facets(self, request: Request) -> Response:
+        """The facet counts alone, with a larger budget: loaded after a page that ran out."""
+        from kb.services import facets
+
+        def work(session: Session) -> Response:
+            where = claim_filter(request.query_params)
+            counted = facets.facets(session, where, FULL_FACETS)
+            return self.render(request, "_facets.html", facets=counted.counts,
+                               facets_complete=True, pairs=filter_params(where), where=where)
+
+        return self.reading(request, work)
+
+    # One claim -----------------------------------------------------------------------------
+
+    def claim(self, request: Request) -> Response:
+        from kb.services import claims
+        from kb.services.briefs import citation
+
+        claim_id = int(request.path_params["claim_id"])
+
+        def work(session: Session) -> Response:
+            record = claims.show(session, claim_id)
+            if self.wants_json(request):
+                return as_json(record)
+            history = claims.history(session, claim_id)
+            return self.render(
+                request, "claim.html", title=f"Claim {claim_id}", claim=record,
+                history=history, why=standing_why(record),
+                pinpoint=citation(record["source"], record["locator"]),
+                bibtex=self.bibtex(session, record["source"]))
+
+        return self.reading(request, work, self.wants_json(request))
+
+    def bibtex(self, session: Session, key: str) -> str:
+        from kb.services import citations, sources
+
+        return citations.render([citations.reference(sources.get(session, key))], "bibtex")
+
+    def claim_cite(self, request: Request) -> Response:
+        """The cite menu's formatted references (pandoc, one run per style, cached)."""
+        from kb.services import citations, claims
+
+        claim_id = int(request.path_params["claim_id"])
+
+        def work(session: Session) -> Response:
+            source = claims.get(session, claim_id).source
+            if shutil.which("pandoc") is None:
+                return self.render(request, "_cite.html", styles=[], note=(
+                    "Formatted references need pandoc on the PATH; BibTeX and the pinpoint "
+                    "citation work without it."))
+            reference = citations.reference(source)
+            stamp = source.updated_at.isoformat()
+
+            def one(style: str) -> str:
+                cache_key = (source.key, stamp, style)
+                if cache_key not in self._citations:
+                    if len(self._citations) > 10_000:
+                        self._citations.clear()
+                    self._citations[cache_key] = citations.render([reference], "text",
+                                                                  style).strip()
+                return self._citations[cache_key]
+
+            with ThreadPoolExecutor(len(STYLES)) as pool:
+                rendered = list(pool.map(one, STYLES))
+            return self.render(request, "_cite.html", styles=list(zip(STYLES, rendered,
+                                                                      strict=True)), note=None)
+
+        return self.reading(request, work)
+
+    def claim_history(self, request: Request) -> Response:
+        from kb.services import claims
+
+        claim_id = int(request.path_params["claim_id"])
+
+        def work(session: Session) -> Response:
+            history = claims.history(session, claim_id)
+            if self.wants_json(request):
+                return as_json(history)
+            return RedirectResponse(f"/claims/{claim_id}#history", status_code=303)
+
+        return self.reading(request, work, self.wants_json(request))
+
+    # Sources -------------------------------------------------------------------------------
+
+    def sources(self, request: Request) -> Response:
+        from kb.services import sources
+
+        def work(session: Session) -> Response:
+            counts = sources.claim_counts(session)
+            rows = [sources.record(s) | {"claims": counts.get(s.id, 0)}
+                    for s in sources.list_all(session)]
+            if self.wants_json(request):
+                return as_json(rows)
+            return self.render(request, "sources.html", title="Sources", rows=rows)
+
+        return self.reading(request, work, self.wants_json(request))
+
+    def source(self, request: Request) -> Response:
+        from kb.services.query import source_report
+
+        key = request.path_params["key"]
+
+        def work(session: Session) -> Response:
+            report = source_report(session, key)
+            if self.wants_json(request):
+                return as_json(report)
+            by_theme: dict[str, list[dict[str, Any]]] = {}
+            for claim in report["claims"]:
+                for theme in claim["themes"] or ["(no theme)"]:
+                    by_theme.setdefault(theme, []).append(claim)
+            return self.render(request, "source.html", title=report["title"], source=report,
+                               by_theme=sorted(by_theme.items(),
+                                               key=lambda kv: (kv[0] == "(no theme)", kv[0])),
+                               bibtex=self.bibtex(session, key))
+
+        return self.reading(request, work, self.wants_json(request))
+
+    # Places and themes ---------------------------------------------------------------------
+
+    def countries(self, request: Request) -> Response:
+        from kb.services import taxonomy
+
+        def work(session: Session) -> Response:
+            rows = taxonomy.list_countries(session)
+            if self.wants_json(request):
+                return as_json(rows)
+            return self.render(request, "countries.html", title="Countries", rows=rows,
+                               regions=taxonomy.list_regions(session))
+
+        return self.reading(request, work, self.wants_json(request))
+
+    def country(self, request: Request) -> Response:
+        from kb.services import taxonomy
+
+        code = request.path_params["code"]
+        try:
+            where = replace(claim_filter(request.query_params), countries=[code])
+            with self.read() as session:
+                places = taxonomy.resolve_places(session, [code])
+        except KBError as error:
+            return self.failed(request, error, self.wants_json(request))
+        if places.countries:
+            name, label = places.countries[0].name, places.countries[0].code
+        else:
+            name = label = places.regions[0].name
+        return self.listing(request, where, name, template="country.html", place=label,
+                            timeline_url=href(f"/countries/{quote(code)}/timeline",
+                                              filter_params(replace(where, countries=[]))))
+
+    def country_timeline(self, request: Request) -> Response:
+        return self.timeline(request, [request.path_params["code"]])
+
+    def timeline(self, request: Request, places: list[str]) -> Response:
+        from kb.services import facets, timeline
+        from kb.web.timeline import svg
+
+        def work(session: Session) -> Response:
+            where = replace(claim_filter(request.query_params), countries=[])
+            try:
+                with facets.time_limit(session, FULL_FACETS):
+                    series = timeline.per_month(session, where, places)
+            except facets.TimedOut:
+                return self.render(request, "_timeline.html", svg="", note=(
+                    "Too many claims to chart in time; narrow them with since/until or a "
+                    "theme."))
+            drawn = svg(series)
+            return self.render(request, "_timeline.html", svg=drawn, note=None if drawn else
+                               "No claim here is dated to the month.")
+
+        return self.reading(request, work)
+
+    def themes(self, request: Request) -> Response:
+        from kb.services import taxonomy
+
+        def work(session: Session) -> Response:
+            rows = taxonomy.list_themes(session)
+            if self.wants_json(request):
+                return as_json(rows)
+            return self.render(request, "themes.html", title="Themes", rows=rows)
+
+        return self.reading(request, work, self.wants_json(request))
+
+    def theme(self, request: Request) -> Response:
+        from kb.models import Theme
+        from kb.services import taxonomy
+
+        raw = request.path_params["path"]
+        try:
+            path = taxonomy.normalize_theme(raw)
+            where = replace(claim_filter(request.query_params), themes=[path])
+            with self.read() as session:
+                below = list(session.scalars(select(Theme.path).where(
+                    taxonomy.theme_subtree(path)).order_by(Theme.path)))
+        except KBError as error:
+            return self.failed(request, error, self.wants_json(request))
+        return self.listing(request, where, path, template="theme.html", theme=path,
+                            subthemes=[p for p in below if p != path])
+
+    def compare(self, request: Request) -> Response:
+        from kb.services import taxonomy
+        from kb.services.compare import compare
+
+        params = request.query_params
+        wants_json = self.wants_json(request)
+
+        def work(session: Session) -> Response:
+            where = claim_filter(params)
+            by = _one(params, "by") or "theme"
+            depth = _number(params, "depth", 1) or 1
+            known = taxonomy.list_countries(session)
+            if len(where.countries) < 2 and not wants_json:
+                return self.render(request, "compare.html", title="Compare", comparison=None,
+                                   chosen=where.countries, known=known, by=by, depth=depth,
+                                   where=where)
+            comparison = compare(session, where, where.countries, by, depth)
+            if wants_json:
+                return as_json(comparison.as_json())
+            rest = filter_params(replace(where, countries=[]))
+            return self.render(
+                request, "compare.html", title="Compare " + " · ".join(comparison.columns),
+                comparison=comparison, chosen=where.countries, known=known, by=by,
+                depth=depth, where=where, cell=CELL,
+                timeline_url=href("/compare/timeline",
+                                  [("country", c) for c in comparison.columns] + rest))
+
+        return self.reading(request, work, wants_json)
+
+    def compare_timeline(self, request: Request) -> Response:
+        return self.timeline(request, _values(request.query_params, "country"))
+
+    # Forms ---------------------------------------------------------------------------------
+
+    async def source_new(self, request: Request) -> Response:
+        return await self._form(request, "source_form.html", self._add_source,
+                                title="New source", values={})
+
+    def _add_source(self, session: Session, form: FormData) -> str:
+        from kb.services import sources
+        from kb.services.sources import SourceFields
+
+        values = SourceFields(
+            title=_one(form, "title") or "", type=_one(form, "type"),
+            publisher=_one(form, "publisher"), container=_one(form, "container"),
+            authors=form_list(form, "author", commas=False) or None, date=_one(form, "date"),
+            url=_one(form, "url"), doi=_one(form, "doi"), accessed=_one(form, "accessed"),
+            archived_url=_one(form, "archived-url"), language=_one(form, "language"),
+            note=_one(form, "note"), reports_on=_one(form, "reports-on"))
+        source = sources.add(session, values, key=_one(form, "key"))
+        return f"/sources/{quote(source.key)}"
+
+    async def claim_new(self, request: Request) -> Response:
+        return await self._form(request, "claim_form.html", self._add_claim,
+                                title="New claim",
+                                values={"source": request.query_params.get("source", "")})
+
+    def _claim_fields(self, form: FormData) -> Any:
+        from kb.services.claims import ClaimFields
+
+        return ClaimFields(
+            text=str(form.get("text") or ""), quote=str(form.get("quote") or ""),
+            locator=str(form.get("locator") or ""), date=_one(form, "date") or "",
+            countries=form_list(form, "country", commas=True),
+            themes=form_list(form, "theme", commas=True),
+            actors=form_list(form, "actor", commas=False))
+
+    def _add_claim(self, session: Session, form: FormData) -> str:
+        from kb.services import claims
+
+        source = _one(form, "source")
+        if not source:
+            raise Invalid("source", "", "choose the source that makes the claim")
+        fields = self._claim_fields(form)
+        fields.date = fields.date or None  # unless given, the source's date
+        claim = claims.add(session, source, fields)
+        return f"/claims/{claim.id}"
+
+    async def claim_edit(self, request: Request) -> Response:
+        from kb.services import claims
+
+        claim_id = int(request.path_params["claim_id"])
+        if request.method == "GET":
+            try:
+                with self.read() as session:
+                    record = claims.show(session, claim_id)
+            except KBError as error:
+                return self.failed(request, error)
+            values = {**record, "country": ", ".join(record["countries"] + record["regions"]),
+                      "theme": ", ".join(record["themes"]), "actor": "\n".join(record["actors"])}
+        else:
+            values = {}
+
+        def edit(session: Session, form: FormData) -> str:
+            source = _one(form, "source")
+            claims.edit(session, claim_id, self._claim_fields(form), source)
+            return f"/claims/{claim_id}"
+
+        return await self._form(request, "claim_form.html", edit, title=f"Edit claim {claim_id}",
+                                values=values, claim_id=claim_id)
+
+    async def evidence_new(self, request: Request) -> Response:
+        from kb.services import claims, evidence
+
+        claim_id = int(request.path_params["claim_id"])
+        if request.method == "GET":
+            try:
+                with self.read() as session:
+                    claims.get(session, claim_id)
+            except KBError as error:
+                return self.failed(request, error)
+
+        def add(session: Session, form: FormData) -> str:
+            raw_claim = _one(form, "claim")
+            if raw_claim is not None and not raw_claim.isdigit():
+                raise Invalid("claim", raw_claim, "expected a claim id")
+            link = evidence.add(
+                session, claim_id, _one(form, "relation") or "",
+                source_key=_one(form, "source"),
+                evidence_claim_id=int(raw_claim) if raw_claim else None,
+                quote=_one(form, "quote"), locator=_one(form, "locator"),
+                note=_one(form, "note"))
+            return f"/claims/{claim_id}#evidence-{link.id}"
+
+        return await self._form(request, "evidence_form.html", add,
+                                title=f"Evidence for claim {claim_id}",
+                                values={"relation": "supports"}, claim_id=claim_id)
+
+    async def _form(self, request: Request, template: str,
+                    write: Callable[[Session, FormData], str], **context: Any) -> Response:
+        """GET shows the form; POST checks CSRF, writes in one transaction, redirects (303)
+        to what it made, or shows the form again with the error beside its field."""
+        refused = self.refuse_if_read_only(request)
+        if refused is not None:
+            return refused
+        if request.method == "GET":
+            return await run_in_threadpool(functools.partial(
+                self.render, request, template, errors={}, error=None, **context))
+        form = await self.checked_form(request)
+        if isinstance(form, Response):
+            return form
+
+        def run() -> Response:
+            from kb.services import notices
+
+            try:
+                with self.database.write() as session:
+                    target = write(session, form)
+                said = [notice for _, notice in notices.of(session)][:5]
+            except KBError as error:
+                field = field_of(error)
+                if field not in form:  # e.g. a key conflict on the source form
+                    field = None
+                values = {k: "\n".join(str(v) for v in form.getlist(k)) for k in form}
+                return self.render(request, template, status=status_of(error),
+                                   **{**context, "values": values,
+                                      "errors": {field: str(error)} if field else {},
+                                      "error": None if field else str(error)})
+            response = RedirectResponse(target, status_code=303)
+            if said:
+                response.set_cookie(self.notice_cookie, quote(json.dumps(said)), httponly=True,
+                                    samesite="strict", path="/")
+            return response
+
+        return await run_in_threadpool(run)

@@ -1,0 +1,553 @@
+"""`kb serve` over HTTP (Starlette's TestClient): access, every page, forms, errors, refusals.
+
+A researcher's session in a browser: open the printed address, browse claims by country and
+theme, read a claim and cite it, add a source, a claim and evidence; and what must never
+happen: a page without the token, a write without the form's CSRF token or on a read-only
+server, a claim's text run as script.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from http.cookiejar import CookieJar
+from typing import TYPE_CHECKING
+from urllib.request import HTTPCookieProcessor, build_opener
+
+import pytest
+from starlette.testclient import TestClient
+
+from kb.db import Database
+from kb.services.query import ClaimFilter
+from kb.web.access import Access
+from kb.web.app import create_app
+from kb.web.timeline import svg
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tests.conftest import KB
+
+TOKEN = "test-token-0123456789"
+HOSTILE_TEXT = "<script>alert(1)</script> chips"
+HOSTILE_QUOTE = '"><img src=x onerror=alert(1)>'
+
+
+OPENED: list[Database] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_databases() -> Iterator[None]:
+    """Each test's servers' connections close with it (PostgreSQL's must not be left open)."""
+    yield
+    while OPENED:
+        OPENED.pop().dispose()
+
+
+def client_for(kb: KB, *, read_only: bool = False, facet_budget: float = 5.0,
+               login: bool = True) -> TestClient:
+    database = Database(kb.url)
+    OPENED.append(database)
+    app = create_app(database, Access(token=TOKEN, read_only=read_only),
+                     facet_budget=facet_budget)
+    client = TestClient(app)
+    if login:
+        assert client.get(f"/?token={TOKEN}").status_code == 200
+    return client
+
+
+@pytest.fixture
+def web(seeded: KB) -> Iterator[TestClient]:
+    with client_for(seeded) as client:
+        yield client
+
+
+def csrf(client: TestClient, page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(page).text)
+    assert found, page
+    return found.group(1)
+
+
+def first_claim(kb: KB) -> int:
+    return int(json.loads(kb.ok("claim", "list", "--limit", "1", "--format", "json"))[0]["id"])
+
+
+# Access --------------------------------------------------------------------------------------
+
+
+def test_without_token_or_cookie_every_page_is_refused(seeded: KB) -> None:
+    client = client_for(seeded, login=False)
+    for page in ("/", "/claims", "/claims/1", "/claims?format=json", "/sources/new"):
+        response = client.get(page)
+        assert response.status_code == 401, page
+        assert "kb needs its token" in response.text
+    assert client.get("/claims?token=wrong").status_code == 401
+    assert client.post("/claims/new", data={"text": "x"}).status_code == 401
+
+
+def test_token_sets_a_strict_httponly_cookie_and_leaves_the_address(seeded: KB) -> None:
+    client = client_for(seeded, login=False)
+    response = client.get(f"/claims?country=CN&token={TOKEN}", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/claims?country=CN"
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "samesite=strict" in cookie.lower()
+    assert client.get("/claims?country=CN").status_code == 200  # the cookie now suffices
+
+
+def test_the_token_redirect_stays_on_this_site(seeded: KB) -> None:
+    client = client_for(seeded, login=False)
+    response = client.get(f"http://testserver//evil.example/x?token={TOKEN}",
+                          follow_redirects=False)
+    assert response.headers["location"] == "/evil.example/x"
+
+
+def test_a_forged_cookie_is_refused(seeded: KB) -> None:
+    client = client_for(seeded, login=False)
+    client.cookies.set("kb_session", "abc.def")
+    assert client.get("/claims").status_code == 401
+
+
+def test_programs_may_send_the_token_as_a_bearer(seeded: KB) -> None:
+    client = client_for(seeded, login=False)
+    ok = client.get("/claims?format=json", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert ok.status_code == 200
+    assert client.get("/claims", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+def test_security_headers(web: TestClient) -> None:
+    for page in ("/claims", "/static/htmx.min.js"):
+        headers = web.get(page).headers
+        assert "script-src 'self'" in headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert "unsafe-inline" not in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_no_inline_script_in_any_page(web: TestClient, seeded: KB) -> None:
+    claim = first_claim(seeded)
+    for page in ("/claims", f"/claims/{claim}", "/compare?country=US&country=CN",
+                 "/claims/new"):
+        html = web.get(page).text
+        assert all(re.search(r"\ssrc=", tag) for tag in re.findall(r"<script[^>]*>", html))
+        assert not re.search(r"\son[a-z]+=", html)  # no inline event handlers either
+
+
+def test_static_files_are_vendored_with_their_licence(seeded: KB) -> None:
+    client = client_for(seeded, login=False)
+    htmx = client.get("/static/htmx.min.js")
+    assert htmx.status_code == 200 and "htmx" in htmx.text
+    assert "Zero-Clause BSD" in client.get("/static/htmx.LICENSE").text
+    assert client.get("/static/kb.js").status_code == 200
+
+
+# Pages ---------------------------------------------------------------------------------------
+
+
+PAGES = ["/claims", "/claims?country=CN&theme=hardware&since=2025", "/claims?q=chips",
+         "/claims?status=unverified&limit=5&offset=5", "/search", "/search?q=power",
+         "/sources", "/sources/ainews2026great", "/countries", "/countries/CN",
+         "/countries/Global%20South", "/themes", "/themes/hardware",
+         "/compare", "/compare?country=US&country=CN", "/compare?country=US&country=CN&by=actor",
+         "/countries/CN/timeline", "/compare/timeline?country=US&country=CN",
+         "/claims/facets?country=CN", "/sources/new", "/claims/new"]
+
+
+@pytest.mark.parametrize("address", PAGES)
+def test_every_page_answers(web: TestClient, address: str) -> None:
+    response = web.get(address)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/html")
+
+
+def test_a_claim_page_shows_quote_standing_evidence_history_and_cite_menu(
+        web: TestClient, seeded: KB) -> None:
+    claim = json.loads(seeded.ok("claim", "list", "--status", "supported", "--format", "json"))[0]
+    html = web.get(f"/claims/{claim['id']}").text
+    assert claim["quote"] and _escaped(claim["quote"]) in html
+    assert 'id="standing">supported<' in html
+    assert "piece of evidence supports it" in html or "pieces of evidence supports it" in html
+    assert 'id="evidence"' in html and 'id="history"' in html
+    assert f"[@{claim['source']}" in html  # the pinpoint citation
+    bibtex = re.search(r'id="cite-bibtex">([^<]*)', html)
+    assert bibtex and bibtex.group(1).startswith("@") and claim["source"] in bibtex.group(1)
+    for page in (f"/claims/{claim['id']}/edit", f"/claims/{claim['id']}/evidence/new"):
+        assert web.get(page).status_code == 200
+
+
+def test_evidence_shows_both_ways(web: TestClient, seeded: KB) -> None:
+    first, second = (json.loads(seeded.ok("claim", "list", "--format", "json"))[i]["id"]
+                     for i in (0, 1))
+    seeded.ok("evidence", "add", str(first), "--refutes", "--claim", str(second))
+    assert f'href="/claims/{second}"' in web.get(f"/claims/{first}").text
+    given = web.get(f"/claims/{second}").text
+    assert 'id="evidence-given"' in given and f'href="/claims/{first}"' in given
+
+
+def test_cite_menu_formats_the_five_styles(web: TestClient, seeded: KB) -> None:
+    import shutil
+
+    html = web.get(f"/claims/{first_claim(seeded)}/cite").text
+    if shutil.which("pandoc") is None:
+        assert "need pandoc" in html
+        return
+    for style in ("apa", "chicago-author-date", "mla", "ieee", "harvard"):
+        assert f'id="cite-{style}"' in html
+        assert re.search(rf'id="cite-{style}">[^<]+<', html)
+
+
+def test_cite_menu_without_pandoc_says_so_in_a_line(web: TestClient, seeded: KB,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    real = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name: None if name == "pandoc" else real(name))
+    html = web.get(f"/claims/{first_claim(seeded)}/cite").text
+    assert 'id="cite-note"' in html and "pandoc" in html
+
+
+def test_source_page_groups_claims_by_theme_and_names_who_reported_it(
+        web: TestClient, seeded: KB) -> None:
+    report = json.loads(seeded.ok("source", "show", "ainews2026great", "--format", "json"))
+    html = web.get("/sources/ainews2026great").text
+    assert f"What it asserted ({len(report['claims'])} claims)" in html
+    for theme in {t.split("/")[0] for c in report["claims"] for t in c["themes"]}:
+        assert f'href="/themes/{theme}' in html
+    reported = [s for s in json.loads(seeded.ok("source", "list", "--format", "json"))
+                if json.loads(seeded.ok("source", "show", s["key"], "--format", "json"))[
+                    "reported_by"]]
+    for source in reported:
+        assert "Reported by" in web.get(f"/sources/{source['key']}").text
+
+
+def test_facets_count_within_the_filter_and_link_back(web: TestClient, seeded: KB) -> None:
+    html = web.get("/claims?country=CN").text
+    cn = len(json.loads(seeded.ok("claim", "list", "--country", "CN", "--format", "json")))
+    # The country facet counts as if no country were chosen (a repeated country adds to it).
+    assert re.search(rf'<span>CN</span><span class="count">{cn}</span>', html)
+    assert 'href="/claims?country=CN&amp;country=US"' in html
+    section = re.search(r'data-facet="status".*?</section>', html, re.S)
+    assert section
+    standing = sum(int(n) for n in re.findall(r'class="count">(\d+)<', section.group(0)))
+    assert standing == cn
+
+
+def test_facets_over_budget_show_many_and_load_later(seeded: KB) -> None:
+    with client_for(seeded, facet_budget=0) as client:
+        html = client.get("/claims").text
+        assert html.count('class="muted many">many<') == 4
+        assert 'hx-get="/claims/facets"' in html and 'hx-trigger="load"' in html
+        assert "many" not in client.get("/claims/facets").text
+
+
+def test_search_as_you_type_answers_the_listing_alone(web: TestClient) -> None:
+    partial = web.get("/claims?q=chips", headers={"HX-Request": "true"})
+    assert partial.text.startswith('<div id="listing"')
+    assert "<html" not in partial.text
+    bad = web.get('/claims?q="unclosed', headers={"HX-Request": "true"})
+    assert bad.status_code == 400 and 'id="error"' in bad.text and "<html" not in bad.text
+
+
+def test_pages_of_claims_follow_the_cli_order(web: TestClient, seeded: KB) -> None:
+    every = [c["id"] for c in json.loads(seeded.ok("claim", "list", "--format", "json"))]
+    html = web.get("/claims?limit=5&offset=5").text
+    shown = [int(i) for i in re.findall(r'<li id="claim-(\d+)">', html)]
+    assert shown == every[5:10]
+    assert 'rel="next" href="/claims?limit=5&amp;offset=10"' in html
+    assert "offset=0" in html  # back to newer
+
+
+def test_timeline_is_inline_svg_drawn_on_the_server(web: TestClient) -> None:
+    html = web.get("/compare/timeline?country=US&country=CN").text
+    assert "<svg" in html and '<rect class="bar"' in html and "style=" not in html
+
+
+def test_timeline_svg_is_empty_without_months_and_escapes_labels() -> None:
+    assert svg({"US": {}}) == ""
+    drawn = svg({"<b>": {"2025-01": 2, "2025-03": 1}})
+    assert "&lt;b&gt;" in drawn and "<b>" not in drawn
+    assert drawn.count('<rect class="bar"') == 2
+
+
+# JSON: the CLI's, byte for byte --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("address", "command"), [
+    ("/claims?format=json", ["claim", "list"]),
+    ("/claims?format=json&country=CN&theme=hardware", ["claim", "list", "--country", "CN",
+                                                        "--theme", "hardware"]),
+    ("/claims?format=json&country=US&country=CN&since=2025&limit=3",
+     ["claim", "list", "--country", "US", "--country", "CN", "--since", "2025", "--limit", "3"]),
+    ("/claims?format=json&status=supported", ["claim", "list", "--status", "supported"]),
+    ("/search?format=json&q=chips", ["search", "chips"]),
+    ("/claims?format=json&q=power%20OR%20grid", ["claim", "list", "--search", "power OR grid"]),
+    ("/countries/CN?format=json", ["claim", "list", "--country", "CN"]),
+    ("/themes/hardware?format=json", ["claim", "list", "--theme", "hardware"]),
+    ("/sources?format=json", ["source", "list"]),
+    ("/sources/ainews2026great?format=json", ["source", "show", "ainews2026great"]),
+    ("/countries?format=json", ["countries"]),
+    ("/themes?format=json", ["themes"]),
+    ("/compare?format=json&country=US&country=CN", ["compare", "--country", "US",
+                                                     "--country", "CN"]),
+    ("/compare?format=json&country=US&country=CN&by=actor&depth=1",
+     ["compare", "--country", "US", "--country", "CN", "--by", "actor"]),
+])
+def test_json_equals_the_cli(web: TestClient, seeded: KB, address: str, command: list[str]
+                             ) -> None:
+    response = web.get(address)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.text == seeded.ok(*command, "--format", "json")
+
+
+def test_claim_json_equals_claim_show(web: TestClient, seeded: KB) -> None:
+    claim = first_claim(seeded)
+    assert web.get(f"/claims/{claim}?format=json").text == seeded.ok(
+        "claim", "show", str(claim), "--format", "json")
+    assert web.get(f"/claims/{claim}/history?format=json").text == seeded.ok(
+        "claim", "history", str(claim), "--format", "json")
+
+
+def test_json_errors_are_json(web: TestClient) -> None:
+    response = web.get("/claims?format=json&country=Narnia")
+    assert response.status_code == 400
+    assert "Narnia" in response.json()["error"]
+    assert web.get("/claims/999999?format=json").status_code == 404
+
+
+# Forms ---------------------------------------------------------------------------------------
+
+
+def test_a_researcher_adds_a_source_a_claim_and_evidence(kb: KB) -> None:
+    with client_for(kb) as web:
+        made = web.post("/sources/new", data={
+            "csrf_token": csrf(web, "/sources/new"), "title": "Chip Wars",
+            "author": "Miller, Chris", "date": "2022", "type": "book", "key": "miller2022chip"},
+            follow_redirects=False)
+        assert made.status_code == 303 and made.headers["location"] == "/sources/miller2022chip"
+        token = csrf(web, "/claims/new")
+        made = web.post("/claims/new", data={
+            "csrf_token": token, "source": "miller2022chip",
+            "text": "Taiwan makes most leading-edge chips", "quote": "ninety percent",
+            "locator": "p. 12", "country": "Taiwan, China", "theme": "hardware/chips",
+            "actor": "TSMC\nASML", "date": "2022-10"}, follow_redirects=False)
+        assert made.status_code == 303
+        claim_id = int(made.headers["location"].rsplit("/", 1)[1])
+        shown = json.loads(kb.ok("claim", "show", str(claim_id), "--format", "json"))
+        assert shown["countries"] == ["CN", "TW"] and shown["actors"] == ["ASML", "TSMC"]
+        assert shown["locator"] == "p. 12" and shown["date"] == "2022-10"
+        landed = web.get(made.headers["location"]).text  # the CLI's notice, said once
+        assert "new theme &#39;hardware/chips&#39;" in landed
+        assert "new theme" not in web.get(made.headers["location"]).text
+        assert f'id="claim-{claim_id}"' in web.get("/claims?country=TW").text
+
+        other = int(kb.ok("claim", "add", "--source", "miller2022chip", "--text", "Other"))
+        made = web.post(f"/claims/{claim_id}/evidence/new", data={
+            "csrf_token": token, "relation": "supports", "claim": str(other),
+            "quote": "q", "locator": "p. 3", "note": "n"}, follow_redirects=False)
+        assert made.status_code == 303
+        assert made.headers["location"].startswith(f"/claims/{claim_id}#evidence-")
+        assert json.loads(kb.ok("claim", "show", str(claim_id), "--format", "json"))[
+            "status"] == "supported"
+
+        edited = web.post(f"/claims/{claim_id}/edit", data={
+            "csrf_token": token, "source": "miller2022chip", "text": "Taiwan makes most chips",
+            "quote": "", "locator": "p. 12", "country": "TW", "theme": "hardware/chips",
+            "actor": "TSMC", "date": "2022-10"}, follow_redirects=False)
+        assert edited.status_code == 303
+        after = json.loads(kb.ok("claim", "show", str(claim_id), "--format", "json"))
+        assert after["text"] == "Taiwan makes most chips" and after["quote"] is None
+        assert after["countries"] == ["TW"] and after["actors"] == ["TSMC"]
+        history = web.get(f"/claims/{claim_id}").text
+        assert "edited" in history
+
+
+def test_the_edit_form_is_filled_with_the_claim(web: TestClient, seeded: KB) -> None:
+    claim = json.loads(seeded.ok("claim", "list", "--limit", "1", "--format", "json"))[0]
+    html = web.get(f"/claims/{claim['id']}/edit").text
+    assert _escaped(claim["text"]) in html
+    assert f'value="{", ".join(claim["countries"] + claim["regions"])}"' in html
+
+
+@pytest.mark.parametrize(("address", "fields", "status", "field", "message"), [
+    ("/claims/new", {"source": "ainews2026great", "text": "  "}, 400, "text",
+     "a claim needs its statement text"),
+    ("/claims/new", {"source": "nosuchsource", "text": "x"}, 404, "source", "not found"),
+    ("/claims/new", {"source": "", "text": "x"}, 400, "source", "choose the source"),
+    ("/claims/new", {"source": "ainews2026great", "text": "x", "country": "Narnia"}, 400,
+     "country", "not a known country or region"),
+    ("/claims/new", {"source": "ainews2026great", "text": "x", "date": "2025-13"}, 400,
+     "date", "invalid date"),
+    ("/claims/new", {"source": "ainews2026great", "text": "x", "theme": "a//b"}, 400,
+     "theme", "slash path"),
+    ("/sources/new", {"title": ""}, 400, "title", "must not be empty"),
+    ("/sources/new", {"title": "T", "type": "novel"}, 400, "type", "not a CSL item type"),
+    ("/sources/new", {"title": "T", "key": "has space"}, 400, "key", "use letters"),
+])
+def test_a_refused_form_shows_the_error_beside_its_field_and_writes_nothing(
+        web: TestClient, seeded: KB, address: str, fields: dict[str, str], status: int,
+        field: str, message: str) -> None:
+    before = seeded.dump()
+    response = web.post(address, data={"csrf_token": csrf(web, address), **fields})
+    assert response.status_code == status, response.text
+    error = re.search(rf'<p class="error" id="error-{field}">([^<]*)</p>', response.text)
+    assert error and message in error.group(1), response.text
+    assert seeded.dump() == before
+
+
+def test_a_conflict_is_409_and_writes_nothing(web: TestClient, seeded: KB) -> None:
+    before = seeded.dump()
+    response = web.post("/sources/new", data={"csrf_token": csrf(web, "/sources/new"),
+                                              "title": "Again", "key": "ainews2026great"})
+    assert response.status_code == 409 and "already exists" in response.text
+    assert seeded.dump() == before
+
+
+def test_evidence_errors(web: TestClient, seeded: KB) -> None:
+    claim = first_claim(seeded)
+    page = f"/claims/{claim}/evidence/new"
+    token = csrf(web, page)
+    before = seeded.dump()
+    both = web.post(page, data={"csrf_token": token, "relation": "supports",
+                                "source": "ainews2026great", "claim": "1"})
+    assert both.status_code == 400 and 'id="error-source"' in both.text
+    itself = web.post(page, data={"csrf_token": token, "relation": "refutes",
+                                  "claim": str(claim)})
+    assert itself.status_code == 400 and 'id="error-claim"' in itself.text
+    missing = web.post(page, data={"csrf_token": token, "relation": "supports",
+                                   "claim": "999999"})
+    assert missing.status_code == 404 and 'id="error-claim"' in missing.text
+    word = web.post(page, data={"csrf_token": token, "relation": "supports", "claim": "two"})
+    assert word.status_code == 400
+    assert web.get("/claims/999999/evidence/new").status_code == 404
+    assert seeded.dump() == before
+
+
+@pytest.mark.parametrize("token", [None, "", "forged"])
+def test_a_write_without_this_sessions_csrf_token_is_refused(
+        web: TestClient, seeded: KB, token: str | None) -> None:
+    before = seeded.dump()
+    data = {"source": "ainews2026great", "text": "sneaky"}
+    if token is not None:
+        data["csrf_token"] = token
+    response = web.post("/claims/new", data=data)
+    assert response.status_code == 403 and "CSRF" in response.text
+    assert seeded.dump() == before
+
+
+def test_another_sessions_csrf_token_is_refused(seeded: KB) -> None:
+    with client_for(seeded) as mine, client_for(seeded) as theirs:
+        stolen = csrf(theirs, "/claims/new")
+        response = mine.post("/claims/new", data={"csrf_token": stolen, "text": "x",
+                                                  "source": "ainews2026great"})
+        assert response.status_code == 403
+
+
+def test_read_only_refuses_every_write(seeded: KB) -> None:
+    before = seeded.dump()
+    claim = first_claim(seeded)
+    with client_for(seeded, read_only=True) as web:
+        assert web.get("/claims").status_code == 200
+        # A country no claim names yet is not stored by asking for it.
+        assert web.get("/claims?country=France").status_code == 200
+        assert web.get("/countries/FR").status_code == 200
+        assert "read-only" in web.get("/claims").text and "/claims/new" not in web.get(
+            "/claims").text
+        for page in ("/claims/new", "/sources/new", f"/claims/{claim}/edit",
+                     f"/claims/{claim}/evidence/new"):
+            assert web.get(page).status_code == 403, page
+            assert web.post(page, data={"text": "x", "title": "x"}).status_code == 403, page
+    assert seeded.dump() == before
+
+
+# Hostile text --------------------------------------------------------------------------------
+
+
+def test_hostile_text_is_shown_as_text(kb: KB) -> None:
+    kb.ok("source", "add", "--title", '<b onmouseover="alert(1)">T</b>', "--key", "evil",
+          "--author", "<script>x</script>")
+    claim = kb.ok("claim", "add", "--source", "evil", "--text", HOSTILE_TEXT, "--quote",
+                  HOSTILE_QUOTE, "--locator", "<i>p. 1</i>", "--country", "US",
+                  "--country", "CN", "--theme", "x/<y>", "--actor", "<svg onload=alert(1)>"
+                  ).strip()
+    with client_for(kb) as web:
+        pages = ["/claims", f"/claims/{claim}", "/sources/evil", "/sources",
+                 "/claims?q=chips", f"/claims/{claim}/edit", "/compare?country=US&country=CN",
+                 "/themes", "/countries/US"]
+        for page in pages:
+            html = web.get(page).text
+            assert "<script>alert(1)</script>" not in html, page
+            assert "<img src=x" not in html, page
+            assert "<svg onload" not in html and "<b onmouseover" not in html, page
+        shown = web.get(f"/claims/{claim}").text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
+        assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in shown
+        # Reflected input is escaped too.
+        reflected = web.get('/claims?q="><img src=x onerror=alert(1)>').text
+        assert "<img src=x" not in reflected
+
+
+# The real command ----------------------------------------------------------------------------
+
+
+def test_kb_serve_prints_an_address_with_a_token_and_serves_it(seeded: KB) -> None:
+    from urllib.error import HTTPError, URLError
+
+    with subprocess.Popen([sys.executable, "-m", "kb", "--db", seeded.db, "serve", "--port",
+                           "0", "--read-only"], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True) as server:
+        try:
+            assert server.stdout is not None
+            server.stdout.readline()
+            url = server.stdout.readline().strip()
+            assert re.fullmatch(r"http://127\.0\.0\.1:\d+/\?token=[\w-]{20,}", url), url
+            opener = build_opener(HTTPCookieProcessor(CookieJar()))
+            for _ in range(100):
+                try:
+                    with opener.open(url, timeout=5) as page:
+                        assert page.status == 200 and page.url.endswith("/claims")
+                        assert "Claims" in page.read().decode()
+                    break
+                except HTTPError:
+                    raise
+                except URLError:
+                    time.sleep(0.1)
+            else:
+                pytest.fail("kb serve never answered")
+            with pytest.raises(HTTPError) as refused:
+                build_opener().open(url.split("?")[0] + "claims", timeout=5)
+            assert refused.value.code == 401
+            refused.value.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def _escaped(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+def test_a_query_over_its_time_limit_stops_and_the_transaction_goes_on(seeded: KB) -> None:
+    from sqlalchemy import text
+
+    from kb.services import facets
+
+    slow = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000000) "
+            "SELECT count(*) FROM n")
+    database = Database(seeded.url)
+    OPENED.append(database)
+    with database.read() as session:
+        started = time.perf_counter()
+        with pytest.raises(facets.TimedOut), facets.time_limit(session, 0.05):
+            session.execute(text(slow)).scalar()
+        assert time.perf_counter() - started < 2
+        assert session.execute(text("SELECT count(*) FROM claim")).scalar()
+        with facets.time_limit(session, 5):
+            assert session.execute(text("SELECT 1")).scalar() == 1
+        counted = facets.facets(session, ClaimFilter(), 5)
+        assert counted.complete and counted.counts["status"]
