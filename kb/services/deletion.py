@@ -78,7 +78,14 @@ def _log_removals(session: Session, claim_ids: Select[int], gone: ColumnElement[
         literal(now), literal(by), literal("evidence"), Evidence.id, literal("deleted"),
         Source.key, literal(why)).join(Claim, Claim.id == Evidence.claim_id)
         .join(Source, Source.id == Claim.source_id).where(gone)))
-    session.execute(insert(ChangeLog).from_select(columns, select(
-        literal(now), literal(by), literal("claim"), Claim.id, literal("deleted"),
-        Source.key, literal(why)).join(Source, Source.id == Claim.source_id)
-        .where(Claim.id.in_(claim_ids))))
+    # A claim's creation is read from its row, which goes: the removal keeps who and when.
+    rows = [{"changed_at": now, "actor": by, "entity": "claim", "entity_id": r.id,
+             "action": "deleted", "source_key": r.key, "detail": json.dumps({
+                 "reason": reason, "text": r.text, "created": r.created_at.isoformat(),
+                 "created_by": r.created_by}, ensure_ascii=False)}
+            for r in session.execute(select(Claim.id, Source.key, Claim.text, Claim.created_at,
+                                            Claim.created_by)
+                                     .join(Source, Source.id == Claim.source_id)
+                                     .where(Claim.id.in_(claim_ids)))]
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(ChangeLog), rows[start:start + 5000])

@@ -18,7 +18,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, literal, select, union_all
+from sqlalchemy import Text, cast, insert, literal_column, null, select, union_all
 
 from kb.errors import Conflict, Invalid, NotFound
 from kb.models import (
@@ -314,27 +314,30 @@ def ignored_evidence(session: Session, evidence_ids: Iterable[int]) -> dict[int,
 def log_entries(session: Session, since: str | None = None, source: str | None = None,
                 by: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     """Every recorded change, oldest first: sources, claims (created, edited, and the rest)
-    and evidence. Changes made before migration 0008 recorded no author: `by` is None."""
+    and evidence. Changes made before migration 0008 recorded no author: `by` is None. A
+    removed claim's creation is in its removal's detail (the row it was read from is gone)."""
     from datetime import datetime
 
     from kb.dates import parse_optional
 
     start = parse_optional(since, "since")
     source_key = sources.get(session, source).key if source else None
-    parts = [
+    parts: list[Any] = [
         select(SourceRevision.changed_at.label("at"), SourceRevision.actor.label("by"),
-               literal("source").label("entity"), SourceRevision.source_id.label("id"),
+               literal_column("'source'").label("entity"), SourceRevision.source_id.label("id"),
                SourceRevision.action.label("action"), SourceRevision.source_key.label("key"),
-               SourceRevision.after.label("detail")),
-        select(Claim.created_at, Claim.created_by, literal("claim"), Claim.id,
-               literal("created"), Source.key, literal(None))
+               SourceRevision.after.label("detail"), literal_column("0").label("part")),
+        select(Claim.created_at, Claim.created_by, literal_column("'claim'"), Claim.id,
+               literal_column("'created'"), Source.key, cast(null(), Text),
+               literal_column("1"))
         .join(Source, Source.id == Claim.source_id),
-        select(ClaimRevision.changed_at, ClaimRevision.actor, literal("claim"),
-               ClaimRevision.claim_id, ClaimRevision.action, Source.key, ClaimRevision.prior)
+        select(ClaimRevision.changed_at, ClaimRevision.actor, literal_column("'claim'"),
+               ClaimRevision.claim_id, ClaimRevision.action, Source.key, ClaimRevision.prior,
+               literal_column("2"))
         .join(Claim, Claim.id == ClaimRevision.claim_id)
         .join(Source, Source.id == Claim.source_id),
         select(ChangeLog.changed_at, ChangeLog.actor, ChangeLog.entity, ChangeLog.entity_id,
-               ChangeLog.action, ChangeLog.source_key, ChangeLog.detail),
+               ChangeLog.action, ChangeLog.source_key, ChangeLog.detail, literal_column("3")),
     ]
     filtered = []
     for part in parts:
@@ -347,7 +350,9 @@ def log_entries(session: Session, since: str | None = None, source: str | None =
             part = part.where(cols[5] == source_key)
         filtered.append(part)
     merged = union_all(*filtered).subquery("changes")
-    stmt = select(merged).order_by(merged.c.at, merged.c.entity, merged.c.id)
+    # Times are kept to the second; within one second sources come first, then claims
+    # created, claims edited, and the rest in the order they were logged.
+    stmt = select(merged).order_by(merged.c.at, merged.c.part, merged.c.id)
     rows = session.execute(stmt).all()
     if limit is not None:
         rows = rows[-limit:]
