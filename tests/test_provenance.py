@@ -176,6 +176,27 @@ def test_the_seed_quotes_all_verify_against_the_article(seeded: KB) -> None:
     assert (result.exit_code, result.stderr) == (0, "42 quote(s): 42 verified\n")
 
 
+def test_exports_carry_stance_and_strength(seeded: KB, tmp_path: Path) -> None:
+    seeded.ok("evidence", "add", "40", "--refutes", "--source", "npr2026china",
+              "--strength", "weak")
+    brief = tmp_path / "brief.md"
+    seeded.ok("export", "claims", "--format", "markdown", "-o", str(brief))
+    text = brief.read_text(encoding="utf-8")
+    assert "the source hedges: *may* realize" in text
+    assert "the source reports NPR's claim" in text
+    assert "[@npr2026china] [weak]" in text
+    reviews = json.loads(seeded.ok("export", "claims", "--format", "claimreview"))
+    gdp = next(r for r in reviews if r["identifier"] == "claim:40")
+    assert gdp["itemReviewed"]["disambiguatingDescription"] == "the source hedges: *may* realize"
+    assert gdp["citation"][-1]["description"].startswith("refutes (weak)")
+    lines = [json.loads(line) for line in seeded.ok("export", "claims", "--format",
+                                                    "jsonl").splitlines()]
+    claim = next(line for line in lines if line.get("id") == 40)
+    assert (claim["stance"], claim["stance_cues"], claim["quote_status"]) == (
+        "hedges", ["may"], "verified")
+    assert claim["evidence"][-1]["strength"] == "weak"
+
+
 # --- bad input -------------------------------------------------------------------------------
 
 
@@ -307,7 +328,7 @@ def test_stance_and_its_cues(kb: KB) -> None:
     record = shown(kb, hedged)
     assert (record["stance"], record["stance_cues"]) == ("hedges", ["could", "likely"])
     assert provenance.stance_phrase("hedges", "could", None, "demand could double soon") == \
-        "the source hedges: *could* double soon"
+        "the source hedges: *could* double"
     wrong = kb("claim", "add", "--source", "a2025", "--text", "t", "--attributed-to", "NPR")
     assert (wrong.exit_code, wrong.stderr) == (
         2, "Error: invalid attributed-to 'NPR': only a claim the source reports is attributed "

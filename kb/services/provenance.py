@@ -116,8 +116,8 @@ def stance_phrase(stance: str | None, cues: str | None, attributed_to: str | Non
         stance, f"the source {stance}")
 
 
-def _around(marked: str, words: int = 2) -> str:
-    """The first *cue* with a word or two after it: "*could* double"."""
+def _around(marked: str, words: int = 1) -> str:
+    """The first *cue* and the word after it: "*could* double"."""
     match = re.search(r"\*[^*]+\*((?:\W+\w+){0,%d})" % words, marked)  # noqa: UP031
     return match.group(0).strip() if match else marked
 
