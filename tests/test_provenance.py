@@ -92,8 +92,8 @@ def test_a_quote_is_checked_when_the_claim_is_added(kb: KB, tmp_path: Path) -> N
     assert result.exit_code == 0
     claim_id = int(result.stdout)
     assert shown(kb, claim_id)["quote_status"] == "not-found"
-    assert result.stderr.startswith(f"warning: claim {claim_id}'s quote is not-found in the "
-                                    "source's text; nearest passage (")
+    assert result.stderr.startswith(f"warning: claim {claim_id}'s quote is not in the "
+                                    "source's text as typed; nearest passage (")
     assert "'Exports of chips fell by 12% in 2025, the ministry said on Monday" in result.stderr
     statuses = json.loads(kb.ok("claim", "list", "--quote-status", "not-found", "--format",
                                 "json"))

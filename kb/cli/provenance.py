@@ -217,8 +217,9 @@ def verify(app: App, claim_ids: tuple[int, ...], fmt: str, **options: Any) -> No
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["quote_status"]] = counts.get(row["quote_status"], 0) + 1
-    shown = rows if fmt != "table" else [r for r in rows if r["quote_status"] not in (
-        "verified", "normalised", "no-text")]
+    shown = rows if fmt != "table" else [
+        {**r, "nearest": " ".join((r["nearest"] or "").split())} for r in rows
+        if r["quote_status"] not in ("verified", "normalised", "no-text")]
     emit(shown, fmt, ["claim", "quote_status", "version", "similarity", "nearest"],
          {"nearest": 70}, fields=("claim", "quote_status", "version", "similarity", "nearest",
                                   "warnings"))

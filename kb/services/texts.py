@@ -250,7 +250,8 @@ def verify(session: Session, claim_ids: Iterable[int],
         out.append({"claim": row.id, "quote_status": check["status"],
                     "version": texts[text_id].version,
                     "similarity": found.similarity,
-                    "nearest": found.nearest.exact if found.nearest else None,
+                    "nearest": (found.nearest.exact if found.nearest else found.anchor.exact
+                                if found.status == "candidate" and found.anchor else None),
                     "warnings": list(found.warnings),
                     **(_moved(moved) if moved else {})})
     pairs = [(c["claim_id"], c["text_id"]) for c in stored]
@@ -414,8 +415,11 @@ def check_new_quote(session: Session, claim_id: int) -> None:
         status = check["quote_status"]
         if status in ("verified", "normalised", NO_TEXT):
             continue
-        message = f"warning: claim {claim_id}'s quote is {status} in the source's text"
-        if check.get("nearest"):
+        message = f"warning: claim {claim_id}'s quote is not in the source's text as typed"
+        if check.get("nearest") and status == "candidate":
+            message += (f"; a near passage ({check['similarity']:.0f}% alike): "
+                        f"{check['nearest']!r} (if it is the one: kb quote accept {claim_id})")
+        elif check.get("nearest"):
             message += (f"; nearest passage ({check['similarity']:.0f}% alike): "
                         f"{check['nearest']!r}")
         notices.add(session, "quote warning", message)
