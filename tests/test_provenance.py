@@ -364,3 +364,44 @@ def test_the_log_says_who_changed_what_in_time_order(kb: KB,
                                                   "json"))] == ["create", "created"]
     assert len(json.loads(kb.ok("log", "--source", "a2025", "--format", "json"))) == 6
     assert json.loads(kb.ok("log", "--since", "2999", "--format", "json")) == []
+
+
+# --- PDF and HTML ----------------------------------------------------------------------------
+
+
+def test_a_pdf_quote_is_placed_on_its_page_and_a_wrong_locator_is_said(
+        kb: KB, tmp_path: Path) -> None:
+    from tests.test_extract import REPORT, make_pdf
+
+    pytest.importorskip("fpdf")
+    kb.ok("source", "add", "--title", "Annual report", "--key", "report2025")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(make_pdf(REPORT))
+    kb.ok("source", "attach", "report2025", str(pdf))
+    (version,) = json.loads(kb.ok("source", "texts", "report2025", "--format", "json"))
+    assert (version["media_type"], version["pages"]) == ("application/pdf", 2)
+    hyphenated = add_claim(kb, "The ministry expects industrial output to grow by 12% in 2026",
+                           "--locator", "p. 1")
+    record = shown(kb, hyphenated)
+    assert (record["quote_status"], record["anchor"]["page"]) == ("normalised", 1)
+    wrong = add_claim(kb, "the cost of inference falls every year", "--locator", "p. 1")
+    record = shown(kb, wrong)
+    assert record["quote_check"]["warnings"] == [
+        "the quote is on page 2, not on p. 1 as the locator says"]
+    assert "quote warning: the quote is on page 2, not on p. 1 as the locator says" in kb.ok(
+        "claim", "show", str(wrong))
+
+
+def test_an_html_page_gives_its_article_text(kb: KB, tmp_path: Path) -> None:
+    pytest.importorskip("trafilatura")
+    from tests.test_extract import PAGE
+
+    kb.ok("source", "add", "--title", "Two AI races", "--key", "races2026")
+    page = tmp_path / "page.html"
+    page.write_text(PAGE, encoding="utf-8")
+    kb.ok("source", "attach", "races2026", str(page), "--url", "https://example.org/races")
+    (version,) = json.loads(kb.ok("source", "texts", "races2026", "--format", "json"))
+    assert (version["media_type"], version["url"]) == ("text/html", "https://example.org/races")
+    text = kb.ok("source", "text", "races2026")
+    assert "Subscribe" not in text and "ADVERTISEMENT" not in text
+    assert "ubiquitous adoption" in text

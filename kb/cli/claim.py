@@ -157,6 +157,12 @@ def show(app: App, claim_id: int, fmt: str, style: str | None) -> None:
         ("citation", record.get("citation")),
     ])
     if fmt == "table":
+        check = record["quote_check"] or {}
+        for warning in check.get("warnings") or []:
+            click.echo(f"quote warning: {warning}")
+        if record["quote_status"] == "not-found" and check.get("nearest"):
+            click.echo(f"nearest passage ({check['similarity']:.0f}% alike): "
+                       f"{' '.join(check['nearest'].split())}")
         for ignored in record["ignored_evidence"]:
             click.echo(f"standing ignores evidence {ignored['id']}: {ignored['why']}")
     if fmt != "table":

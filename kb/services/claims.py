@@ -352,6 +352,9 @@ def show(session: Session, claim_id: int) -> dict[str, Any]:
     out["evidence"] = [evidence_record(e, source_of.get(e.evidence_claim_id or 0))
                        | {"ignored": ignored.get(e.id)} for e in claim.evidence]
     out["ignored_evidence"] = [{"id": k, "why": v} for k, v in sorted(ignored.items())]
+    from kb.services import texts  # the check's details: occurrences, nearest, warnings
+
+    out["quote_check"] = texts.states(session, [claim.id])[claim.id]["quote_check"]
     out["evidence_for_other_claims"] = [
         {**evidence_record(e, source_of[e.claim_id]), "claim": e.claim_id, "source": None}
         for e in given]
