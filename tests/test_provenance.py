@@ -292,10 +292,16 @@ def test_a_retracted_source_leaves_standing_and_a_concern_does_not(kb: KB,
     assert result.stderr == ("recorded other2024: expression of concern (10.1000/eoc) of "
                              "2025-03-01\n")
     assert shown(kb, claim)["status"] == "contested"  # a concern is not a retraction
+    concerned = json.loads(kb.ok("source", "show", "other2024", "--format", "json"))
+    assert (concerned["retracted"], concerned["notices"][0]["kind"]) == (
+        False, "expression_of_concern")
     kb.ok("source", "retract", "other2024", "--reason", "fabricated data",
           "--notice-doi", "10.1000/R1", "--date", "2025-04")
     record_ = shown(kb, claim)
     assert record_["status"] == "supported"
+    assert json.loads(kb.ok("source", "show", "other2024", "--format", "json"))["retracted"]
+    assert "retraction:            fabricated data; 10.1000/r1; 2025-04" in kb.ok(
+        "source", "show", "other2024")
     assert record_["ignored_evidence"][0]["why"] == "source 'other2024' is retracted"
     assert record_["evidence"][1]["strength"] == "weak"
     again = kb("source", "retract", "other2024", "--reason", "x", "--notice-doi", "10.1000/r1")

@@ -180,4 +180,9 @@ def source_report(session: Session, key: str) -> dict[str, Any]:
                             .order_by(Claim.id))
     out["reported_by"] = list(session.scalars(
         select(Source.key).where(Source.reports_on_id == source.id).order_by(Source.key)))
+    from kb.services import provenance, texts
+
+    out["notices"] = provenance.notices(session, [source.id])[source.id]
+    out["retracted"] = any(n["kind"] in status.RETRACTING for n in out["notices"])
+    out["text_versions"] = len(texts.versions(session, source.key))
     return out
