@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from kb.services import provenance, status
+from tests.conftest import sqlite_only
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -411,3 +412,28 @@ def test_an_html_page_gives_its_article_text(kb: KB, tmp_path: Path) -> None:
     text = kb.ok("source", "text", "races2026")
     assert "Subscribe" not in text and "ADVERTISEMENT" not in text
     assert "ubiquitous adoption" in text
+
+
+# --- texts travel with the database ----------------------------------------------------------
+
+
+def test_db_copy_carries_texts_and_checks(seeded: KB, kb: KB) -> None:
+    result = seeded("db", "copy", kb.db)
+    assert result.exit_code == 0, result.output
+    assert kb.ok("source", "text", "ainews2026great") == seeded.ok(
+        "source", "text", "ainews2026great")
+    assert kb.ok("source", "texts", "ainews2026great", "--format", "json") == seeded.ok(
+        "source", "texts", "ainews2026great", "--format", "json")
+    copied = json.loads(kb.ok("claim", "list", "--format", "json"))
+    assert {c["quote_status"] for c in copied} == {"verified"}
+
+
+@sqlite_only
+def test_a_backup_carries_texts(seeded: KB, tmp_path: Path) -> None:
+    from tests.conftest import KB as Kb
+
+    target = tmp_path / "backup.sqlite3"
+    seeded.ok("backup", str(target))
+    copy = Kb(f"sqlite:///{target}")
+    assert copy.ok("source", "text", "ainews2026great") == seeded.ok(
+        "source", "text", "ainews2026great")
