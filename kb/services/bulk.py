@@ -336,6 +336,9 @@ class Importer:
                          "evidence_claim_id": new_target, "created_at": self.now})
         for start in range(0, len(rows), BATCH):
             self.session.execute(insert(Evidence), rows[start:start + BATCH])
+        if rows:  # one line for the batch: who imported how many links (claims keep created_by)
+            provenance.log(self.session, "evidence", None, "imported", None,
+                           {"links": len(rows)})
         self.summary.evidence += len(rows)
 
 
