@@ -343,6 +343,13 @@ def test_stance_and_its_cues(kb: KB) -> None:
     kb.ok("claim", "edit", str(hedged), "--stance", "predicts")
     history = json.loads(kb.ok("claim", "history", str(hedged), "--format", "json"))
     assert history[-1]["changes"]["stance"] == {"from": "hedges", "to": "predicts"}
+    kb.ok("claim", "edit", str(hedged), "--stance", "asserts")  # back to the default
+    assert shown(kb, hedged)["stance"] == "asserts"
+    plain = int(kb.ok("claim", "add", "--source", "a2025", "--text", "plain"))
+    kb.ok("claim", "edit", str(plain), "--stance", "denies")
+    history = json.loads(kb.ok("claim", "history", str(plain), "--format", "json"))
+    assert history[0]["claim"]["stance"] == "asserts"
+    assert history[-1]["claim"]["stance"] == "denies"
 
 
 # --- the log ---------------------------------------------------------------------------------

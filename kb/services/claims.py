@@ -251,8 +251,11 @@ def edit(session: Session, claim_id: int, values: ClaimFields, source_key: str |
     if after != before:
         claim.updated_at = utcnow()
         session.flush()
-        revisions.write(session, claim.id, "edited",
-                        {k: v for k, v in before.items() if after[k] != v})
+        # The stance is in a snapshot only when not the default (see `snapshot`).
+        default = {"stance": "asserts"}
+        revisions.write(session, claim.id, "edited", {
+            k: before.get(k, default.get(k)) for k in {**before, **after}
+            if after.get(k, default.get(k)) != before.get(k, default.get(k))})
         if before["quote"] != after["quote"] or before["source"] != after["source"]:
             from kb.services import texts
 
