@@ -305,7 +305,9 @@ def test_removing_a_source_deletes_in_a_constant_number_of_statements(seeded: KB
         removal = sources.remove(session, "npr2026china", force=True)
     database.dispose()
     assert removal.claims == 31
-    assert len(statements) < 15, statements
+    # 14 before the change log; it adds 3 whatever the number of claims (the removed evidence
+    # logged with one INSERT ... SELECT, the claims read once and logged in one executemany).
+    assert len(statements) < 18, statements
 
 
 # History storage: migration 0005 both ways ------------------------------------------------------
