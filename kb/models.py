@@ -10,9 +10,11 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -30,6 +32,8 @@ NAMING_CONVENTION = {
 RELATIONS = ("supports", "refutes", "qualifies")
 STATUSES = ("unverified", "supported", "refuted", "contested")
 ACTOR_KINDS = ("organization", "person", "product")
+STANCES = ("asserts", "hedges", "reports", "predicts", "denies")
+STRENGTHS = ("strong", "moderate", "weak")
 
 
 def utcnow() -> dt.datetime:
@@ -181,6 +185,14 @@ class Claim(Base):
     date_end: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp]
+    # Who added it (KB_USER, else the OS user); None for claims from before migration 0008.
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    # How the source stands toward it (STANCES); `stance_cues` the hedging words found in the
+    # quote ("could likely"), `attributed_to` whom a reported claim is attributed to.
+    stance: Mapped[str] = mapped_column(String(10), default="asserts",
+                                        server_default="asserts")
+    stance_cues: Mapped[str | None] = mapped_column(Text)
+    attributed_to: Mapped[str | None] = mapped_column(Text)
 
     source: Mapped[Source] = relationship(lazy="joined", innerjoin=True)
     countries: Mapped[list[Country]] = relationship(
@@ -275,6 +287,7 @@ class Evidence(Base):
     locator: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[Timestamp]
+    strength: Mapped[str | None] = mapped_column(String(10))  # STRENGTHS, or not stated
 
     source: Mapped[Source | None] = relationship(lazy="joined")
 
@@ -294,6 +307,7 @@ class ClaimRevision(Base):
     action: Mapped[str] = mapped_column(String(10))
     changed_at: Mapped[Timestamp]
     prior: Mapped[str] = mapped_column(Text)  # JSON: the changed fields' earlier values
+    actor: Mapped[str | None] = mapped_column(String(200))  # None: before migration 0008
 
 
 class SourceRevision(Base):
@@ -315,3 +329,127 @@ class SourceRevision(Base):
     changed_at: Mapped[Timestamp]
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
+
+
+class SourceText(Base):
+    """One version of a source's text as retrieved: the raw file, the text taken from it, and
+    how (kb.formats.extract).
+
+    The raw bytes live IN the database, not in files beside it: `kb backup` (SQLite's backup
+    API) and `kb db copy` (row by row) then carry every snapshot with nothing else to keep in
+    step, a PostgreSQL team shares them like any other row, and a file moved or deleted on
+    one researcher's disk can never leave a snapshot without its original. extract.MAX_BYTES
+    (50 MB) bounds what one version can cost.
+    """
+
+    __tablename__ = "source_text"
+    __table_args__ = (Index("ix_source_text_source_id", "source_id", "version", unique=True),)
+
+    id: Mapped[IntPK]
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    file_name: Mapped[str] = mapped_column(Text)
+    media_type: Mapped[str] = mapped_column(String(100))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    raw_sha256: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    extractor: Mapped[str] = mapped_column(String(40))
+    extractor_version: Mapped[str] = mapped_column(String(40))
+    page_starts: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True))
+    retrieved: Mapped[str | None] = mapped_column(String(10))
+    url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[Timestamp]
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class QuoteCheck(Base):
+    """A claim's quote checked against one version of its source's text (kb.formats.anchor).
+
+    `anchor_start:anchor_end` index the stored text (Python string offsets); exact, prefix and
+    suffix form the W3C TextQuoteSelector. `nearest` is the closest passage for a quote not
+    found; `reanchored` what became of the previous version's anchor in this one (unchanged,
+    moved, changed, orphaned, ambiguous). `accepted_by` names the person who accepted a
+    candidate, which then counts as verified.
+    """
+
+    __tablename__ = "quote_check"
+
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    text_id: Mapped[int] = mapped_column(ForeignKey("source_text.id", ondelete="CASCADE"),
+                                         primary_key=True, index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    anchor_start: Mapped[int | None] = mapped_column(Integer)
+    anchor_end: Mapped[int | None] = mapped_column(Integer)
+    exact: Mapped[str | None] = mapped_column(Text)
+    prefix: Mapped[str | None] = mapped_column(Text)
+    suffix: Mapped[str | None] = mapped_column(Text)
+    page: Mapped[int | None] = mapped_column(Integer)
+    occurrences: Mapped[int] = mapped_column(Integer, default=0)
+    similarity: Mapped[float | None] = mapped_column(Float)
+    nearest: Mapped[str | None] = mapped_column(Text)
+    warnings: Mapped[str | None] = mapped_column(Text)  # JSON list
+    normaliser_version: Mapped[int] = mapped_column(Integer)
+    reanchored: Mapped[str | None] = mapped_column(String(10))
+    checked_at: Mapped[Timestamp]
+    accepted_by: Mapped[str | None] = mapped_column(String(200))
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class ClaimRetraction(Base):
+    """A claim withdrawn (`retracted_at`, `reason`) or superseded by another; never deleted.
+
+    A row exists only for a claim that is one or the other, so the claims table and its
+    listings pay nothing for the rare case."""
+
+    __tablename__ = "claim_retraction"
+
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    retracted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+    superseded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("claim.id", ondelete="SET NULL"), index=True)
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+
+
+class SourceNotice(Base):
+    """A notice about a source: a retraction, an expression of concern, a correction ...
+
+    Only `kind` retraction (or withdrawal, removal) takes the source's evidence out of
+    standing; an expression of concern is recorded and shown, not treated as a retraction."""
+
+    __tablename__ = "source_notice"
+
+    id: Mapped[IntPK]
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"),
+                                           index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(Text)
+    notice_doi: Mapped[str | None] = mapped_column(String(255))
+    date: Mapped[str | None] = mapped_column(String(10))
+    recorded_at: Mapped[Timestamp]
+    recorded_by: Mapped[str] = mapped_column(String(200))
+
+
+class ChangeLog(Base):
+    """Changes no other history holds: evidence added or removed, claims removed, retracted,
+    superseded, quotes accepted, texts attached. Source changes are in source_revision,
+    claim edits in claim_revision, claim creations in the claim row (created_at, created_by).
+
+    `source_key` is the key of the source concerned (the claim's), for `kb log --source`.
+    """
+
+    __tablename__ = "change_log"
+    __table_args__ = (Index("ix_change_log_at", "changed_at"),)
+
+    id: Mapped[IntPK]
+    changed_at: Mapped[Timestamp]
+    actor: Mapped[str] = mapped_column(String(200))
+    entity: Mapped[str] = mapped_column(String(10))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(12))
+    source_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    detail: Mapped[str | None] = mapped_column(Text)  # JSON

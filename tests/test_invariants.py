@@ -14,7 +14,16 @@ from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.orm import Session
 
 from kb.db import HEAD_REVISION, Database, alembic_config, resource_dir
-from kb.models import RELATIONS, STATUSES, Claim, Evidence, Source
+from kb.models import (
+    RELATIONS,
+    STATUSES,
+    Claim,
+    ClaimRetraction,
+    Evidence,
+    Source,
+    SourceNotice,
+    utcnow,
+)
 from kb.services import status
 from tests.backends import BACKEND, dump
 
@@ -38,11 +47,15 @@ def evidence_graphs(draw: st.DrawFn) -> tuple[int, list[Link]]:
 
 @settings(max_examples=60, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(graph=evidence_graphs())
-def test_the_sql_status_condition_is_the_python_standing(kb: KB,
-                                                         graph: tuple[int, list[Link]]) -> None:
-    """`claim list --status S` (SQL) selects exactly the claims `derive` calls S (Python)."""
+@given(graph=evidence_graphs(), retracted=st.sets(st.integers(0, 5), max_size=3),
+       source_retracted=st.booleans())
+def test_the_sql_status_condition_is_the_python_standing(
+        kb: KB, graph: tuple[int, list[Link]], retracted: set[int],
+        source_retracted: bool) -> None:
+    """`claim list --status S` (SQL) selects exactly the claims `derive` calls S (Python),
+    with evidence resting on a retracted claim or a retracted source left out of both."""
     size, links = graph
+    retracted = {i for i in retracted if i < size}
     database = Database(kb.url)
     try:
         with Session(database.engine) as session, session.begin():
@@ -50,15 +63,26 @@ def test_the_sql_status_condition_is_the_python_standing(kb: KB,
             claims = [Claim(source=source, text=f"claim {i}") for i in range(size)]
             session.add_all(claims)
             session.flush()
+            cited = Source(key="e", type="report", title="E")
+            session.add(cited)
+            session.flush()
             for claim, relation, target in links:
                 session.add(Evidence(
                     claim_id=claims[claim].id, relation=relation,
-                    source_id=source.id if target is None else None,
+                    source_id=cited.id if target is None else None,
                     evidence_claim_id=None if target is None else claims[target].id))
+            for index in retracted:
+                session.add(ClaimRetraction(claim_id=claims[index].id, retracted_at=utcnow(),
+                                            reason="r", actor="t"))
+            if source_retracted:
+                session.add(SourceNotice(source_id=cited.id, kind="retraction",
+                                         recorded_by="t"))
             session.flush()
             relations: dict[int, set[str]] = {c.id: set() for c in claims}
-            for claim, relation, _ in links:
-                relations[claims[claim].id].add(relation)
+            for claim, relation, target in links:
+                if (target is None and not source_retracted) or (
+                        target is not None and target not in retracted):
+                    relations[claims[claim].id].add(relation)
             expected = {claim_id: status.derive(found) for claim_id, found in relations.items()}
             for name in STATUSES:
                 selected = set(session.scalars(select(Claim.id).where(status.condition(name))))

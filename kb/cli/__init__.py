@@ -115,9 +115,9 @@ def main() -> None:
     cli()
 
 
-from kb.cli import claim, compare, db, evidence, misc, source, transfer  # noqa: E402
+from kb.cli import claim, compare, db, evidence, misc, provenance, source, transfer  # noqa: E402
 
-for module in (db, source, claim, evidence, misc, transfer, compare):
+for module in (db, source, claim, evidence, misc, transfer, compare, provenance):
     for command in module.COMMANDS:
         cli.add_command(command)
 cli.add_command(__import__("kb.cli.serve", fromlist=["serve"]).serve)  # `kb serve` (kb/web/)

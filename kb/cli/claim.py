@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from kb.services.claims import ClaimFields
     from kb.services.query import ClaimFilter
 
-CLAIM_COLUMNS = ["id", "date", "source", "status", "countries", "themes", "text"]
+CLAIM_COLUMNS = ["id", "date", "source", "status", "quote_status", "countries", "themes",
+                 "text"]
 CLAIM_WIDTHS = {"text": 70, "themes": 30}
 
 
@@ -32,6 +33,11 @@ def claim_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--actor", "actors", multiple=True, metavar="A",
                      help="An organisation, person or product it is about; repeatable."),
         click.option("--date", help="When it was asserted (default: the source's date)."),
+        click.option("--stance", type=click.Choice(
+            ["asserts", "hedges", "reports", "predicts", "denies"]),
+            help="How the source stands toward it (default: asserts)."),
+        click.option("--attributed-to", metavar="WHO",
+                     help="Whom the source attributes a reported claim to (--stance reports)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -48,7 +54,8 @@ def fields_from(options: dict[str, Any], *, replace_lists: bool) -> ClaimFields:
     return ClaimFields(
         text=options.pop("text"), quote=options.pop("quote"), locator=options.pop("locator"),
         date=options.pop("date"), countries=listed("countries"), themes=listed("themes"),
-        actors=listed("actors"),
+        actors=listed("actors"), stance=options.pop("stance"),
+        attributed_to=options.pop("attributed_to"),
     )
 
 
@@ -143,8 +150,21 @@ def show(app: App, claim_id: int, fmt: str, style: str | None) -> None:
         ("quote", record["quote"]), ("locator", record["locator"]), ("date", record["date"]),
         ("countries", record["countries"]), ("regions", record["regions"]),
         ("themes", record["themes"]), ("actors", record["actors"]),
-        ("status", record["status"]), ("citation", record.get("citation")),
+        ("status", record["status"]), ("stance", _stance(record)),
+        ("in text", _quote_line(record)),
+        ("retracted", record["retracted"] and record["retracted"]["reason"]),
+        ("replaced", record["superseded_by"] and f"by claim {record['superseded_by']}"),
+        ("citation", record.get("citation")),
     ])
+    if fmt == "table":
+        check = record["quote_check"] or {}
+        for warning in check.get("warnings") or []:
+            click.echo(f"quote warning: {warning}")
+        if record["quote_status"] == "not-found" and check.get("nearest"):
+            click.echo(f"nearest passage ({check['similarity']:.0f}% alike): "
+                       f"{' '.join(check['nearest'].split())}")
+        for ignored in record["ignored_evidence"]:
+            click.echo(f"standing ignores evidence {ignored['id']}: {ignored['why']}")
     if fmt != "table":
         return
     # Evidence that is another claim shows that claim's source in the SOURCE column.
@@ -155,6 +175,28 @@ def show(app: App, claim_id: int, fmt: str, style: str | None) -> None:
             emit([{**e, "source": e["source"] or e["claim_source"]} for e in links], "table",
                  ["id", "relation", "source", "claim", "locator", "quote", "note"],
                  {"quote": 50, "note": 40})
+
+
+def _stance(record: dict[str, Any]) -> str | None:
+    stance = record["stance"]
+    if stance == "asserts":
+        return None
+    if record["stance_cues"]:
+        return f"{stance} ({', '.join(record['stance_cues'])})"
+    if record["attributed_to"]:
+        return f"{stance} (attributed to {record['attributed_to']})"
+    return str(stance)
+
+
+def _quote_line(record: dict[str, Any]) -> str | None:
+    status, anchor = record["quote_status"], record["anchor"]
+    if status is None:
+        return None
+    if anchor is None:
+        return str(status)
+    page = f", page {anchor['page']}" if anchor.get("page") else ""
+    return f"{status} (text v{anchor['version']}, characters {anchor['start']}-{anchor['end']}" \
+           f"{page})"
 
 
 @claim_group.command("edit")

@@ -28,10 +28,12 @@ def evidence_group() -> None:
 @click.option("--quote", help="The verbatim words of the evidence.")
 @click.option("--locator", help="Where in the evidence: 'p. 41', 'para. 3'.")
 @click.option("--note", help="Why it bears on the claim.")
+@click.option("--strength", type=click.Choice(["strong", "moderate", "weak"]),
+              help="How strongly it bears on the claim (shown; standing does not weigh it).")
 @click.pass_context
 def add(ctx: click.Context, claim_id: int, relations: tuple[str, ...], source_key: str | None,
         evidence_claim: int | None, quote: str | None, locator: str | None,
-        note: str | None) -> None:
+        note: str | None, strength: str | None) -> None:
     """Link a source or another claim as evidence for CLAIM_ID; prints the evidence id.
 
     \b
@@ -51,7 +53,7 @@ def add(ctx: click.Context, claim_id: int, relations: tuple[str, ...], source_ke
     with app.write() as session:
         link = evidence.add(session, claim_id, relations[0], source_key=source_key,
                             evidence_claim_id=evidence_claim, quote=quote, locator=locator,
-                            note=note)
+                            note=note, strength=strength)
         click.echo(link.id)
 
 

@@ -34,6 +34,11 @@ FILTER_OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
         metavar="S", help=f"Standing from evidence: {', '.join(STATUS_CHOICES)}.")),
     "search": ("--search", dict(metavar="Q",
                                 help='Full text: words, "a phrase", OR, NOT, prefix*.')),
+    "quote_status": ("--quote-status", dict(
+        metavar="S", help="Quote checked against the source's text: verified, normalised, "
+                          "candidate, not-found, no-text, unchecked.")),
+    "include_retracted": ("--include-retracted", dict(
+        is_flag=True, help="Also retracted claims (hidden by default).")),
     "limit": ("--limit", dict(type=click.IntRange(min=0), metavar="N",
                               help="At most N claims.")),
 }

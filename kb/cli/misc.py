@@ -156,7 +156,11 @@ def seed(app: App, name: str | None) -> None:
                    for path in seeds.find(resource_dir("seeds"), name)]
     for report in reports:
         click.echo(f"{report.name}: added {report.sources} source(s), {report.claims} claim(s), "
-                   f"{report.evidence} evidence link(s), {report.regions} region(s)", err=True)
+                   f"{report.evidence} evidence link(s), {report.regions} region(s)"
+                   + (f", {report.texts} source text(s)" if report.texts else ""), err=True)
+        if report.quotes:
+            click.echo("quotes: " + ", ".join(f"{n} {s}" for s, n in sorted(report.quotes.items())),
+                       err=True)
 
 
 COMMANDS = [countries, actors, themes, region_group, seed]

@@ -162,6 +162,10 @@ def show(app: App, key: str, fmt: str) -> None:
           for name, value in report["extra"].items()],
         ("reports on", report["reports_on"]), ("reported by", report["reported_by"]),
         ("note", report["note"]), ("claims", len(report["claims"])),
+        ("texts", report["text_versions"] and f"{report['text_versions']} version(s) "
+                                              f"(kb source texts {report['key']})"),
+        *[(n["kind"].replace("_", " "), "; ".join(str(v) for v in (
+            n["reason"], n["notice_doi"], n["date"]) if v)) for n in report["notices"]],
     ])
     if fmt == "table" and report["claims"]:
         click.echo()

@@ -18,9 +18,14 @@ if TYPE_CHECKING:
 
 # A claim's fields in files and listings (DESIGN's names); status, created and updated are
 # written for readers and ignored on import (standing is derived, times are the import's).
+# stance and attributed_to are imported; the rest after them, like status, are the database's
+# verdicts, written for readers and ignored on import (a retraction is recorded with
+# `kb claim retract`, a quote checked against a stored text, never taken from a file).
 CLAIM_FIELDS = ("id", "source", "text", "quote", "locator", "date", "countries", "regions",
-                "themes", "actors", "status", "created", "updated")
-EVIDENCE_FIELDS = ("id", "relation", "source", "claim", "quote", "locator", "note")
+                "themes", "actors", "status", "created", "updated", "stance", "attributed_to",
+                "stance_cues", "quote_status", "anchor", "retracted", "superseded_by")
+EVIDENCE_FIELDS = ("id", "relation", "source", "claim", "quote", "locator", "note",
+                   "strength")
 REGION_FIELDS = ("name", "countries", "note", "claims")
 
 

@@ -45,6 +45,10 @@ def read(lines: Iterable[str]) -> Iterator[Line]:
 def cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, dict):  # an anchor or a retraction: one JSON object in one cell
+        import json
+
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
     if isinstance(value, list | tuple):
         return ";".join(str(v) for v in value)
     return str(value)

@@ -91,6 +91,11 @@ def markdown(session: Session, where: ClaimFilter, bibliography: str,
             lines.append("")
         lines.append(f"{citation(claim.source.key, claim.locator)}")
         lines.append("")
+        from kb.services.provenance import stance_phrase
+
+        said = stance_phrase(claim.stance, claim.stance_cues, claim.attributed_to, claim.quote)
+        if said:
+            lines += [f"{escape_markdown(said).replace(chr(92) + '*', '*')}", ""]
         details = [f"Standing: {standing[claim.id]}"]
         if about:
             details.append(f"About: {escape_markdown(about)}")
@@ -127,7 +132,8 @@ def _evidence_lines(session: Session, claim: Claim, cited: dict[str, Source]) ->
             cited.setdefault(source.key, source)
             quoted = f"“{escape_markdown(said)}” " if said else ""
             note = f" ({escape_markdown(link.note)})" if link.note else ""
-            lines.append(f"- {quoted}{citation(source.key, locator)}{note}")
+            strength = f" [{link.strength}]" if link.strength else ""
+            lines.append(f"- {quoted}{citation(source.key, locator)}{note}{strength}")
         lines.append("")
     return lines
 
@@ -167,6 +173,11 @@ def claimreview(session: Session, where: ClaimFilter) -> str:
                                 "firstAppearance": _work(claim.source)}
         if claim.date:
             item["datePublished"] = claim.date
+        if claim.stance != "asserts":  # how the source put it, in its own words
+            from kb.services.provenance import stance_phrase
+
+            item["disambiguatingDescription"] = stance_phrase(
+                claim.stance, claim.stance_cues, claim.attributed_to, claim.quote)
         if (claimant := _claimant(claim.source)) is not None:
             item["author"] = claimant
         evidence_works = []
@@ -175,7 +186,9 @@ def claimreview(session: Session, where: ClaimFilter) -> str:
                 work = _work(link.source)
             else:
                 work = {"@type": "Claim", "identifier": f"claim:{link.evidence_claim_id}"}
-            work["description"] = f"{link.relation}: {link.note or link.quote or ''}".strip(": ")
+            strength = f" ({link.strength})" if link.strength else ""
+            work["description"] = (f"{link.relation}{strength}: "
+                                   f"{link.note or link.quote or ''}").strip(": ")
             evidence_works.append(work)
         reviews.append({
             "@context": "https://schema.org",

@@ -27,7 +27,7 @@ from kb.formats.claim_files import BadRecord, Line
 from kb.formats.reference import CSL_TYPES
 from kb.identifiers import normalize_doi, normalize_url
 from kb.models import Claim, Evidence, Source, SourceAuthor, utcnow
-from kb.services import claims, evidence, fulltext, sources, taxonomy
+from kb.services import claims, evidence, fulltext, provenance, sources, taxonomy
 from kb.services.claims import ClaimFields, Resolver
 from kb.services.sources import SourceFields
 
@@ -224,7 +224,9 @@ class Importer:
                     countries=(_as_list(data.get("countries"), "countries") or [])
                     + (_as_list(data.get("regions"), "regions") or []),
                     themes=_as_list(data.get("themes"), "themes"),
-                    actors=_as_list(data.get("actors"), "actors"))
+                    actors=_as_list(data.get("actors"), "actors"),
+                    stance=_text(data.get("stance"), "stance"),
+                    attributed_to=_text(data.get("attributed_to"), "attributed_to"))
                 built = claims.rows(claim_id, source_id, claims.normalize(values, issued),
                                     self.resolve, self.now)
             for name, found in built.items():
@@ -361,6 +363,8 @@ class Importer:
                 values = evidence.normalize(link.get("relation"), _text(link.get("quote"), "quote"),
                                             _text(link.get("locator"), "locator"),
                                             _text(link.get("note"), "note"))
+                values["strength"] = provenance.strength(_text(link.get("strength"),
+                                                               "strength"))
                 target_claim = link.get("claim")
                 key = _text(link.get("source"), "source")
                 if (key is None) == (target_claim is None):
@@ -379,6 +383,9 @@ class Importer:
                          "evidence_claim_id": new_target, "created_at": self.now})
         for start in range(0, len(rows), BATCH):
             self.session.execute(insert(Evidence), rows[start:start + BATCH])
+        if rows:  # one line for the batch: who imported how many links (claims keep created_by)
+            provenance.log(self.session, "evidence", None, "imported", None,
+                           {"links": len(rows)})
         self.summary.evidence += len(rows)
 
 
@@ -529,10 +536,11 @@ def _evidence(session: Session, claim_ids: list[int]) -> dict[int, list[dict[str
     found: dict[int, list[dict[str, Any]]] = {}
     for row in session.execute(
             select(Evidence.claim_id, Evidence.relation, Source.key, Evidence.evidence_claim_id,
-                   Evidence.quote, Evidence.locator, Evidence.note)
+                   Evidence.quote, Evidence.locator, Evidence.note, Evidence.strength)
             .outerjoin(Source, Source.id == Evidence.source_id)
             .where(Evidence.claim_id.in_(claim_ids)).order_by(Evidence.id)):
         found.setdefault(row.claim_id, []).append({
             "relation": row.relation, "source": row.key, "claim": row.evidence_claim_id,
-            "quote": row.quote, "locator": row.locator, "note": row.note})
+            "quote": row.quote, "locator": row.locator, "note": row.note,
+            "strength": row.strength})
     return found

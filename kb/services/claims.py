@@ -34,7 +34,7 @@ from kb.models import (
     Source,
     utcnow,
 )
-from kb.services import deletion, revisions, sources, taxonomy
+from kb.services import deletion, provenance, revisions, sources, taxonomy
 from kb.services.status import statuses
 
 if TYPE_CHECKING:
@@ -60,6 +60,8 @@ class ClaimFields:
     countries: list[str] | None = None
     themes: list[str] | None = None
     actors: list[str] | None = None
+    stance: str | None = None  # asserts (default), hedges, reports, predicts, denies
+    attributed_to: str | None = None
 
 
 def get(session: Session, claim_id: int) -> Claim:
@@ -109,6 +111,10 @@ def normalize(values: ClaimFields, source_issued: str | None = None, *, new: boo
         out["themes"] = _unique(_theme(t) for t in values.themes or [])
     if new or values.actors is not None:
         out["actors"] = _unique(_actor_name(a) for a in values.actors or [])
+    if new or values.stance is not None or values.attributed_to is not None:
+        from kb.services.provenance import stance_values
+
+        out["stance"] = stance_values(values.stance, values.attributed_to, out.get("quote"))
     return out
 
 
@@ -123,6 +129,9 @@ def _unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
+_who = sources.actor  # Resolver's own `sources` field hides the module in its body
+
+
 @dataclass
 class Resolver:
     """Names to ids, each distinct name looked up (or created) once: one claim or a million."""
@@ -132,6 +141,7 @@ class Resolver:
     places: dict[str, tuple[list[str], list[int]]] = field(default_factory=dict)
     themes: dict[str, int] = field(default_factory=dict)
     actors: dict[str, int] = field(default_factory=dict)
+    by: str = field(default_factory=_who)  # who adds the claims (KB_USER, OS user)
 
     def source(self, key: str) -> tuple[int, str | None]:
         """The source's id and issued date."""
@@ -170,7 +180,8 @@ def rows(claim_id: int | None, source_id: int, claim: dict[str, Any], resolve: R
     row = {"source_id": source_id, "text": claim["text"], "quote": claim["quote"],
            "locator": claim["locator"], "date": str(date) if date else None,
            "date_start": date.start if date else None, "date_end": date.end if date else None,
-           "created_at": now, "updated_at": now}
+           "created_at": now, "updated_at": now, "created_by": resolve.by,
+           **claim["stance"]}
     if claim_id is not None:
         row["id"] = claim_id
     codes: dict[str, None] = {}
@@ -212,6 +223,9 @@ def add(session: Session, source_key: str, values: ClaimFields) -> Claim:
         for link in links:
             link["claim_id"] = claim_id
     insert_rows(session, built)
+    from kb.services import texts
+
+    texts.check_new_quote(session, claim_id)
     return get(session, claim_id)
 
 
@@ -237,12 +251,26 @@ def edit(session: Session, claim_id: int, values: ClaimFields, source_key: str |
         claim.themes = taxonomy.themes(session, given["themes"])
     if "actors" in given:
         claim.actors = taxonomy.actors(session, given["actors"])
+    if "stance" in given:
+        stance = given["stance"]
+        if values.stance is None:  # only --attributed-to given: the stance stays
+            stance = provenance.stance_values(claim.stance, values.attributed_to, claim.quote)
+        claim.stance, claim.attributed_to = stance["stance"], stance["attributed_to"]
+    if claim.stance == "hedges":
+        claim.stance_cues = " ".join(provenance.hedge_cues(claim.quote)) or None
     after = snapshot(claim)
     if after != before:
         claim.updated_at = utcnow()
         session.flush()
-        revisions.write(session, claim.id, "edited",
-                        {k: v for k, v in before.items() if after[k] != v})
+        # The stance is in a snapshot only when not the default (see `snapshot`).
+        default = {"stance": "asserts"}
+        revisions.write(session, claim.id, "edited", {
+            k: before.get(k, default.get(k)) for k in {**before, **after}
+            if after.get(k, default.get(k)) != before.get(k, default.get(k))})
+        if before["quote"] != after["quote"] or before["source"] != after["source"]:
+            from kb.services import texts
+
+            texts.check_new_quote(session, claim.id)
     return claim
 
 
@@ -270,12 +298,17 @@ def fields(source_key: str, text: str, quote: str | None, locator: str | None,
 
 
 def snapshot(claim: Claim) -> dict[str, Any]:
+    """The claim's fields as history compares them; a stance other than the default joins
+    them, so that changing it is an edit in the history (and older histories stay as they
+    were)."""
+    stance = {k: v for k, v in (("stance", claim.stance), ("attributed_to", claim.attributed_to))
+              if v is not None and v != "asserts"}
     return fields(claim.source.key, claim.text, claim.quote, claim.locator, claim.date, {
         "countries": [c.code for c in claim.countries],
         "regions": [r.name for r in claim.regions],
         "themes": [t.path for t in claim.themes],
         "actors": [a.name for a in claim.actors],
-    })
+    }) | stance
 
 
 def history(session: Session, claim_id: int) -> list[dict[str, Any]]:
@@ -309,6 +342,7 @@ def evidence_record(evidence: Evidence, claim_source: str | None = None) -> dict
         "quote": evidence.quote,
         "locator": evidence.locator,
         "note": evidence.note,
+        "strength": evidence.strength,
     }
 
 
@@ -320,15 +354,20 @@ def show(session: Session, claim_id: int) -> dict[str, Any]:
     (`claim`) and that claim's source (`claim_source`).
     """
     claim = get(session, claim_id)
-    out = record(claim, statuses(session, [claim.id])[claim.id])
+    out = provenance.decorate(session, [record(claim, statuses(session, [claim.id])[claim.id])])[0]
     cited = {e.evidence_claim_id for e in claim.evidence if e.evidence_claim_id is not None}
     given = list(session.scalars(select(Evidence).where(Evidence.evidence_claim_id == claim.id)
                                  .order_by(Evidence.id)))
     source_of = dict(session.execute(
         select(Claim.id, Source.key).join(Source, Source.id == Claim.source_id)
         .where(Claim.id.in_(cited | {e.claim_id for e in given}))).all())
+    ignored = provenance.ignored_evidence(session, [e.id for e in claim.evidence])
     out["evidence"] = [evidence_record(e, source_of.get(e.evidence_claim_id or 0))
-                       for e in claim.evidence]
+                       | {"ignored": ignored.get(e.id)} for e in claim.evidence]
+    out["ignored_evidence"] = [{"id": k, "why": v} for k, v in sorted(ignored.items())]
+    from kb.services import texts  # the check's details: occurrences, nearest, warnings
+
+    out["quote_check"] = texts.states(session, [claim.id])[claim.id]["quote_check"]
     out["evidence_for_other_claims"] = [
         {**evidence_record(e, source_of[e.claim_id]), "claim": e.claim_id, "source": None}
         for e in given]

@@ -48,6 +48,7 @@ def delete_claims(session: Session, claim_ids: Select[int], reason: str,
                                    .where(Evidence.claim_id.not_in(ids)).distinct()
                                    .order_by(Evidence.claim_id)))
     before = statuses(session, touched)
+    _log_removals(session, ids, gone, reason)
     session.execute(delete(Evidence).where(gone))
     # Links, own evidence and history go with each claim (ON DELETE CASCADE).
     session.execute(delete(Claim).where(Claim.id.in_(ids)))
@@ -59,3 +60,32 @@ def delete_claims(session: Session, claim_ids: Select[int], reason: str,
         revisions.write(session, change.claim_id, revisions.STANDING,
                         {"from": change.before, "to": change.after, "reason": reason})
     return changes
+
+
+def _log_removals(session: Session, claim_ids: Select[int], gone: ColumnElement[bool],
+                  reason: str) -> None:
+    """The removed claims and evidence in change_log, set-wise (INSERT ... SELECT)."""
+    import json
+
+    from sqlalchemy import insert, literal
+
+    from kb.models import ChangeLog, Source, utcnow
+    from kb.services.sources import actor
+
+    now, by, why = utcnow(), actor(), json.dumps({"reason": reason}, ensure_ascii=False)
+    columns = ["changed_at", "actor", "entity", "entity_id", "action", "source_key", "detail"]
+    session.execute(insert(ChangeLog).from_select(columns, select(
+        literal(now), literal(by), literal("evidence"), Evidence.id, literal("deleted"),
+        Source.key, literal(why)).join(Claim, Claim.id == Evidence.claim_id)
+        .join(Source, Source.id == Claim.source_id).where(gone)))
+    # A claim's creation is read from its row, which goes: the removal keeps who and when.
+    rows = [{"changed_at": now, "actor": by, "entity": "claim", "entity_id": r.id,
+             "action": "deleted", "source_key": r.key, "detail": json.dumps({
+                 "reason": reason, "text": r.text, "created": r.created_at.isoformat(),
+                 "created_by": r.created_by}, ensure_ascii=False)}
+            for r in session.execute(select(Claim.id, Source.key, Claim.text, Claim.created_at,
+                                            Claim.created_by)
+                                     .join(Source, Source.id == Claim.source_id)
+                                     .where(Claim.id.in_(claim_ids)))]
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(ChangeLog), rows[start:start + 5000])

@@ -55,8 +55,12 @@ def refuse_duplicate(session: Session, claim_id: int, relation: str, source_id: 
 
 def add(session: Session, claim_id: int, relation: str, *, source_key: str | None = None,
         evidence_claim_id: int | None = None, quote: str | None = None,
-        locator: str | None = None, note: str | None = None) -> Evidence:
+        locator: str | None = None, note: str | None = None,
+        strength: str | None = None) -> Evidence:
+    from kb.services import provenance
+
     values = normalize(relation, quote, locator, note)
+    values["strength"] = provenance.strength(strength)
     if (source_key is None) == (evidence_claim_id is None):
         raise Invalid("evidence", source_key or evidence_claim_id or "",
                       "evidence is either a source or another claim")
@@ -72,6 +76,9 @@ def add(session: Session, claim_id: int, relation: str, *, source_key: str | Non
         "evidence_claim_id": evidence_claim_id, "created_at": utcnow()}).scalar_one()
     found = session.get(Evidence, evidence_id)
     assert found is not None
+    provenance.log(session, "evidence", evidence_id, "created", claim.source.key, {
+        "claim": claim.id, "relation": relation, "source": source_key,
+        "evidence_claim": evidence_claim_id, "strength": values["strength"]})
     return found
 
 
@@ -79,6 +86,13 @@ def remove(session: Session, evidence_id: int) -> None:
     evidence = session.get(Evidence, evidence_id)
     if evidence is None:
         raise NotFound(f"evidence {evidence_id} not found")
+    from kb.services import provenance
+
+    provenance.log(session, "evidence", evidence_id, "deleted", claims.get(
+        session, evidence.claim_id).source.key, {
+        "claim": evidence.claim_id, "relation": evidence.relation,
+        "source": evidence.source.key if evidence.source else None,
+        "evidence_claim": evidence.evidence_claim_id, "quote": evidence.quote})
     session.delete(evidence)
     session.flush()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, literal_column, select, union_all
+from sqlalchemy import bindparam, exists, literal_column, select, union_all
 from sqlalchemy.orm import selectinload
 
 from kb.dates import parse_optional
@@ -16,6 +16,7 @@ from kb.models import (
     ClaimActor,
     ClaimCountry,
     ClaimRegion,
+    ClaimRetraction,
     ClaimTheme,
     Evidence,
     Region,
@@ -42,6 +43,8 @@ class ClaimFilter:
     until: str | None = None
     status: str | None = None
     search: str | None = None
+    quote_status: str | None = None
+    include_retracted: bool = False
     limit: int | None = None
 
 
@@ -87,6 +90,13 @@ def select_claims(session: Session, where: ClaimFilter) -> Select[Claim]:
             stmt = stmt.where(ClaimTheme.date_start <= until.end)  # a range on the index
     if where.status:
         stmt = stmt.where(status.condition(where.status))
+    if where.quote_status:
+        from kb.services import texts
+
+        stmt = stmt.where(texts.condition(where.quote_status))
+    if not where.include_retracted:
+        stmt = stmt.where(~exists().where(ClaimRetraction.claim_id == Claim.id,
+                                          ClaimRetraction.retracted_at.is_not(None)))
     if where.search:
         from kb.services.search import matches
 
@@ -125,10 +135,13 @@ def records(session: Session, stmt: Select[Claim]) -> list[dict[str, Any]]:
                                maintain_column_froms=True)
         .join_from(Claim, Source, Source.id == Claim.source_id)).all()
     links = _links(session, [row.id for row in rows])
-    return [claims.as_record(row.id, claims.fields(row.key, row.text, row.quote, row.locator,
-                                                   row.date, links[row.id]),
-                             status.derive(set(links[row.id]["evidence"])),
-                             row.created_at, row.updated_at) for row in rows]
+    from kb.services.provenance import decorate
+
+    out = [claims.as_record(row.id, claims.fields(row.key, row.text, row.quote, row.locator,
+                                                  row.date, links[row.id]),
+                            status.derive(set(links[row.id]["evidence"])),
+                            row.created_at, row.updated_at) for row in rows]
+    return decorate(session, out)
 
 
 def _links(session: Session, claim_ids: list[int]) -> dict[int, dict[str, list[str]]]:
@@ -144,7 +157,7 @@ def _links(session: Session, claim_ids: list[int]) -> dict[int, dict[str, list[s
         select(ClaimActor.claim_id, literal_column("'actors'"), Actor.name)
         .join(Actor, Actor.id == ClaimActor.actor_id).where(ClaimActor.claim_id.in_(ids)),
         select(Evidence.claim_id, literal_column("'evidence'"), Evidence.relation)
-        .where(Evidence.claim_id.in_(ids)),
+        .where(Evidence.claim_id.in_(ids), status.counted()),
     )
     found: dict[int, dict[str, list[str]]] = {
         claim_id: {name: [] for name in (*claims.LINKS, "evidence")} for claim_id in claim_ids}
@@ -167,4 +180,9 @@ def source_report(session: Session, key: str) -> dict[str, Any]:
                             .order_by(Claim.id))
     out["reported_by"] = list(session.scalars(
         select(Source.key).where(Source.reports_on_id == source.id).order_by(Source.key)))
+    from kb.services import provenance, texts
+
+    out["notices"] = provenance.notices(session, [source.id])[source.id]
+    out["retracted"] = any(n["kind"] in status.RETRACTING for n in out["notices"])
+    out["text_versions"] = len(texts.versions(session, source.key))
     return out

@@ -29,8 +29,10 @@ STANDING = "standing"
 def write(session: Session, claim_id: int, action: str, prior: dict[str, Any]) -> None:
     """The one writer of history. An edit: what its changed fields held before it. A change of
     standing (action `standing`): `{"from", "to", "reason"}`."""
+    from kb.services.sources import actor
+
     session.execute(insert(ClaimRevision), {
-        "claim_id": claim_id, "action": action, "changed_at": utcnow(),
+        "claim_id": claim_id, "action": action, "changed_at": utcnow(), "actor": actor(),
         "prior": json.dumps(prior, ensure_ascii=False)})
 
 

@@ -27,6 +27,8 @@ class SeedReport:
     claims: int = 0
     evidence: int = 0
     regions: int = 0
+    texts: int = 0
+    quotes: dict[str, int] | None = None  # quote status -> count, for a text attached now
 
 
 def available(directory: Path) -> dict[str, Path]:
@@ -85,4 +87,12 @@ def load(session: Session, path: Path) -> SeedReport:
                          evidence_claim_id=target_claim, quote=record.get("quote"),
                          locator=record.get("locator"), note=record.get("note"))
             report.evidence += 1
+    from kb.services import texts
+
+    for record in data.get("texts", []):
+        attached = texts.attach(session, record["source"], path.parent / record["file"],
+                                record.get("retrieved"), record.get("url"))
+        if attached.added:
+            report.texts += 1
+            report.quotes = attached.checks
     return report

@@ -4,16 +4,38 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, exists, not_, select
+from sqlalchemy import and_, exists, not_, or_, select
+from sqlalchemy.orm import aliased
 
 from kb.errors import Invalid
-from kb.models import STATUSES, Claim, Evidence
+from kb.models import STATUSES, Claim, ClaimRetraction, Evidence, SourceNotice
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from sqlalchemy.orm import Session
     from sqlalchemy.sql.elements import ColumnElement
+
+
+# Notice kinds that withdraw a source (kb.services.provenance.RETRACTING says why).
+RETRACTING = ("retraction", "withdrawal", "removal", "partial_retraction")
+
+
+def counted() -> ColumnElement[bool]:
+    """Evidence that counts toward standing: not resting on a retracted claim, nor on a source
+    (the link's own, or the evidence claim's) with a retraction notice. Strength does not
+    weigh in (README: "Standing under mixed strengths")."""
+    cited = aliased(Claim)
+    withdrawn = exists().where(SourceNotice.kind.in_(RETRACTING))
+    return and_(
+        or_(Evidence.source_id.is_(None),
+            not_(withdrawn.where(SourceNotice.source_id == Evidence.source_id))),
+        or_(Evidence.evidence_claim_id.is_(None), and_(
+            not_(exists().where(ClaimRetraction.claim_id == Evidence.evidence_claim_id,
+                                ClaimRetraction.retracted_at.is_not(None))),
+            not_(exists().where(cited.id == Evidence.evidence_claim_id,
+                                SourceNotice.source_id == cited.source_id,
+                                SourceNotice.kind.in_(RETRACTING))))))
 
 
 def derive(relations: set[str]) -> str:
@@ -31,7 +53,8 @@ def statuses(session: Session, claim_ids: Iterable[int]) -> dict[int, str]:
     for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
         chunk = ids[start:start + 900]
         for claim_id, relation in session.execute(
-            select(Evidence.claim_id, Evidence.relation).where(Evidence.claim_id.in_(chunk))
+            select(Evidence.claim_id, Evidence.relation).where(Evidence.claim_id.in_(chunk),
+                                                               counted())
             .distinct()
         ):
             relations[claim_id].add(relation)
@@ -44,7 +67,8 @@ def condition(status: str) -> ColumnElement[bool]:
         raise Invalid("status", status, f"expected one of {', '.join(STATUSES)}")
 
     def has(relation: str) -> ColumnElement[bool]:
-        return exists().where(Evidence.claim_id == Claim.id, Evidence.relation == relation)
+        return exists().where(Evidence.claim_id == Claim.id, Evidence.relation == relation,
+                              counted())
 
     supports, refutes = has("supports"), has("refutes")
     return {

@@ -23,7 +23,9 @@ def _claim_fields() -> tuple[str, ...]:
     epoch = datetime.fromtimestamp(0, UTC)
     empty = claims.as_record(0, claims.fields("", "", None, None, None, {}), "unverified",
                              epoch, epoch)
-    return tuple(empty)
+    from kb.services.provenance import DECORATION
+
+    return (*empty, *DECORATION)
 
 
 CLAIM_FIELDS = _claim_fields()
