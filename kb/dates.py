@@ -179,6 +179,7 @@ def _simple_bounds(side: str) -> tuple[int, int] | None:
     return day_number(year, month, day), day_number(year, month, day)
 
 
+@functools.lru_cache(maxsize=4096)  # parsed to check a date, then again to store its span
 def _span(edtf: str) -> tuple[int | None, int | None]:
     sides = edtf.split("/")
     if len(sides) <= 2:

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kb.formats.claim_files import CLAIM_FIELDS
+from kb.services import sources
 from kb.services.claims import issued_date
 
 if TYPE_CHECKING:
@@ -39,12 +40,17 @@ source_records = st.fixed_dictionaries({
     "title": words,
     "authors": st.lists(st.sampled_from(["{NPR}", "Birol, Fatih", "Ada  Lovelace",
                                          "van Dijk, Jan"]), max_size=3),
-    "date": st.one_of(st.none(), st.sampled_from(["2025", "2025-02", "2024-02-29"])),
+    # EDTF: a BCE year, a range, an uncertain year, a season (claims take none of them).
+    "date": st.one_of(st.none(), st.sampled_from(["2025", "2025-02", "2024-02-29", "-0333",
+                                                  "2014-12-31/2015-01-01", "1850~", "1985-21"])),
     "url": st.one_of(st.none(), st.sampled_from(["https://Example.org:443/a/", "http://x.org"])),
     "doi": st.one_of(st.none(), st.sampled_from(["10.1000/ABC", "https://doi.org/10.1000/xyz"])),
-    "container": optional, "publisher": optional, "note": optional, "language": optional,
-    "accessed": st.one_of(st.none(), st.just("2026-01-05")),
+    "container": optional, "publisher": optional, "note": optional,
+    "language": st.one_of(optional, st.sampled_from(["english", " American ", "zh-cn"])),
+    "accessed": st.one_of(st.none(), st.sampled_from(["2026-01-05", "2026-01~"])),
     "type": st.sampled_from(["report", "article-newspaper", "webpage"]),
+    "extra": st.one_of(st.none(), st.sampled_from([{"volume": "12", "page": "10-20"},
+                                                   {"ISSN": "1234-5678"}])),
 })
 
 
@@ -61,6 +67,9 @@ def source_args(record: dict[str, Any]) -> list[str]:
         if name == "authors":
             for author in value:
                 args += ["--author", author]
+        elif name == "extra":
+            for variable, text in (value or {}).items():
+                args += ["--field", f"{variable}={text}"]
         elif value is not None:
             args += [f"--{name}", value]
     return args
@@ -101,10 +110,15 @@ def seen(kb: KB, claim_id: str) -> dict[str, Any]:
 
 
 def source_seen(kb: KB, key: str) -> dict[str, Any]:
+    """What a researcher sees of a source: its fields, claims and history (no clock times)."""
     shown: dict[str, Any] = json.loads(kb.ok("source", "show", key, "--format", "json"))
     for claim in shown["claims"]:
         for name in ("created", "updated"):
             claim.pop(name)
+    history = kb.ok("source", "history", key).splitlines()
+    assert history[0].split()[1:] == ["create", "by", sources.actor()], history
+    shown["history"] = [line.split(maxsplit=1)[1] if not line.startswith(" ") else line
+                        for line in history]
     return shown
 
 

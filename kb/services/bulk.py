@@ -1,9 +1,10 @@
 """Bulk claims in and out: claim files (kb.formats.claim_files), streamed, in one transaction.
 
 Import: a claim is made by the same rule and rows as `kb claim add` (`claims.normalize`,
-`claims.rows`), evidence by `evidence.normalize`, sources by `sources.add`; the import only
-batches. Per batch of lines it looks up the inline sources with a few IN queries, adds the new
-ones, then inserts the claims and their links with Core executemany. Claim ids are assigned
+`claims.rows`), evidence by `evidence.normalize`, sources by `sources.new_values` and
+`sources.revision_row` (what `sources.add` stores); the import only batches. Per batch of lines
+it looks up the inline sources with a few IN queries, adds the new ones with their "create"
+history, then inserts the claims and their links with Core executemany. Claim ids are assigned
 here, under the write lock the import holds, so no round trip is needed to learn them. A bad
 line raises, naming it, and the caller's transaction rolls back: the database is as it was.
 
@@ -16,20 +17,22 @@ from __future__ import annotations
 
 import bisect
 import functools
+import json
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.orm import aliased
 
-from kb.dates import parse_optional
+from kb.dates import parse_source_date_optional
 from kb.errors import Invalid, KBError
 from kb.formats.claim_files import BadRecord, Line
-from kb.formats.reference import CSL_TYPES
 from kb.identifiers import normalize_doi, normalize_url
-from kb.models import Claim, Evidence, Source, SourceAuthor, utcnow
+from kb.models import Claim, Evidence, Source, SourceAuthor, SourceRevision, utcnow
 from kb.services import claims, evidence, fulltext, provenance, sources, taxonomy
 from kb.services.claims import ClaimFields, Resolver
 from kb.services.sources import SourceFields
+from kb.services.sources import actor as current_actor
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -134,11 +137,14 @@ class Importer:
     sources: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     claims: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
     evidence: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
-    # Inline sources already placed, by key, normalised DOI and normalised URL.
-    placed: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Inline sources already placed, by their identities (see `_identities`).
+    placed: dict[tuple[Any, ...], int] = field(default_factory=dict)
     issued: dict[int, str | None] = field(default_factory=dict)
     next_source_id: int | None = None
     reports_on: dict[str, str] = field(default_factory=dict)
+    # The source of each inline record waiting in this batch, by line number.
+    line_source: dict[int, int] = field(default_factory=dict)
+    actor: str = field(default_factory=current_actor)
 
     def __post_init__(self) -> None:
         self.resolve = Resolver(self.session)
@@ -215,7 +221,7 @@ class Importer:
         batch: dict[str, list[dict[str, Any]]] = {name: [] for name in claims.TABLES}
         for number, claim_id, data in self.claims:
             with _naming(number):
-                source_id, issued = self._source_of(data)
+                source_id, issued = self._source_of(number, data)
                 values = ClaimFields(
                     text=_text(data.get("text"), "text") or "",
                     quote=_text(data.get("quote"), "quote"),
@@ -234,6 +240,7 @@ class Importer:
         claims.insert_rows(self.session, batch)
         self.summary.claims += len(self.claims)
         self.claims.clear()
+        self.line_source.clear()
         ready = [item for item in self.evidence if self._target_known(item[2])]
         if ready:
             self._insert_evidence(ready)
@@ -252,78 +259,111 @@ class Importer:
 
     # Sources ------------------------------------------------------------------------------
 
-    def _source_of(self, data: dict[str, Any]) -> tuple[int, str | None]:
-        inline = data.get("source_record")
-        if inline is not None:
-            source_id = self._placed(inline)
-            assert source_id is not None
+    def _source_of(self, number: int, data: dict[str, Any]) -> tuple[int, str | None]:
+        if data.get("source_record") is not None:
+            source_id = self.line_source[number]
             return source_id, self.issued[source_id]
         return self.resolve.source(data["source"])
 
-    def _placed(self, record: dict[str, Any]) -> int | None:
-        for name, value in _identities(record):
-            if (name, value) in self.placed:
-                return self.placed[(name, value)]
+    def _placed(self, identities: list[tuple[Any, ...]]) -> int | None:
+        for identity in identities:
+            if identity in self.placed:
+                return self.placed[identity]
         return None
 
     def _place_sources(self) -> None:
-        """Each inline source: the source already here (same DOI, URL or key), else a new one.
+        """Each inline source: the source already here or earlier in the file (the same
+        work by `sources.find_duplicates`' rule, see `_identities`), else a new one.
 
-        The look-ups are three IN queries per batch and the new sources two executemany
-        statements (one by one through the ORM they took 2 ms each)."""
+        The look-ups are IN queries per batch (by DOI, by normalised URL with the rest of the
+        work compared here, by key); the new sources, their authors and their "create"
+        revisions are three executemany statements (one by one through the ORM they took
+        2 ms each)."""
         todo = []
-        for number, record in self.sources:
-            with _naming(number):
-                if self._placed(record) is None:
-                    todo.append((number, record, _identities(record)))
+        placed = self.placed
+        for number, record in self.sources:  # every line: a try is free, `_naming` ~1 us
+            try:
+                identities = _identities(record)
+            except KBError as exc:
+                raise BadRecord(number, str(exc)) from None
+            found = next((placed[i] for i in identities if i in placed), None)
+            if found is None:
+                todo.append((number, record, identities))
+            else:
+                self.line_source[number] = found
         self.sources.clear()
         if not todo:
             return
-        wanted: dict[str, set[str]] = {"doi": set(), "url": set(), "key": set()}
-        for _, _, identities in todo:
-            for name, value in identities:
-                wanted[name].add(value)
-        columns: dict[str, Any] = {"doi": Source.doi, "url": Source.url_normalized,
-                                   "key": Source.key}
-        for name, column in columns.items():
-            values = sorted(wanted[name])
-            for start in range(0, len(values), 900):
-                for source_id, key, issued, value in self.session.execute(
-                        select(Source.id, Source.key, Source.issued, column)
-                        .where(column.in_(values[start:start + 900]))):
-                    self.placed[(name, value)] = source_id
-                    self.issued[source_id] = issued
-                    self.resolve.sources[key] = (source_id, issued)
+        self._look_up([identity for _, _, identities in todo for identity in identities])
         new: list[dict[str, Any]] = []
         authors: list[dict[str, Any]] = []
+        revisions: list[dict[str, Any]] = []
         slow = []
         for number, record, identities in todo:
             with _naming(number):
-                found = self._placed(record)
-                if found is None and (not record.get("key") or set(record) - FAST_KEYS):
-                    slow.append((number, record, identities))
+                found = self._placed(identities)
+                if found is None and not record.get("key"):
+                    slow.append((number, record, identities))  # kb makes its key from the database
                     continue
                 if found is None:
                     found = self._next_source_id()
-                    row, names = source_rows(record, found, self.now)
+                    row, names, revision = source_rows(record, found, self.now, self.actor)
                     new.append(row)
                     authors += names
+                    revisions.append(revision)
                     self._register(row["key"], found, row["issued"], record)
                 for identity in identities:
                     self.placed.setdefault(identity, found)
+                self.line_source[number] = found
                 if record.get("key"):
                     self.resolve.sources.setdefault(record["key"], (found, self.issued[found]))
         if new:
             self.session.execute(insert(claims.table(Source)), new)
             if authors:
                 self.session.execute(insert(claims.table(SourceAuthor)), authors)
+            self.session.execute(insert(claims.table(SourceRevision)), revisions)
+        if slow and self.next_source_id is not None:
+            # The service's ids come from the server's sequence (PostgreSQL): past ours.
+            fulltext.follow_ids(self.session, "source")
         for number, record, identities in slow:
-            # No key (kb makes one from the database) or fields the fast path does not know:
-            # the service adds it, one by one.
             with _naming(number):
-                found = self._placed(record) or self._add_source(record)
+                found = self._placed(identities) or self._add_source(record)
                 for identity in identities:
                     self.placed.setdefault(identity, found)
+                self.line_source[number] = found
+        if slow:
+            self.next_source_id = None  # after the service's, whatever ids it took
+
+    def _look_up(self, identities: list[tuple[Any, ...]]) -> None:
+        """The stored sources these identities name, into `placed`."""
+        wanted: dict[str, set[str]] = {"doi": set(), "url": set(), "key": set()}
+        for kind, value, *_ in identities:
+            if kind in wanted:
+                wanted[kind].add(value)
+        first = aliased(SourceAuthor)
+        query = (select(Source.id, Source.key, Source.issued, Source.doi, Source.url_normalized,
+                        Source.title, first.name, first.family, first.literal)
+                 .outerjoin(first, (first.source_id == Source.id) & (first.position == 0)))
+        columns: dict[str, Any] = {"doi": Source.doi, "url": Source.url_normalized,
+                                   "key": Source.key}
+        identity: tuple[Any, ...]
+        for name, column in columns.items():
+            values = sorted(wanted[name])
+            for start in range(0, len(values), 900):
+                for row in self.session.execute(query.where(
+                        column.in_(values[start:start + 900])).order_by(Source.id)):
+                    if name == "doi":
+                        identity = ("doi", row.doi)
+                    elif name == "key":
+                        identity = ("key", row.key)
+                    else:
+                        author = None if row.name is None else {
+                            "name": row.name, "family": row.family, "literal": row.literal}
+                        identity = ("url", row.url_normalized, *sources.same_work(
+                            row.title, row.issued, sources.author_key(author)))
+                    self.placed.setdefault(identity, row.id)  # the oldest, as the service
+                    self.issued[row.id] = row.issued
+                    self.resolve.sources[row.key] = (row.id, row.issued)
 
     def _next_source_id(self) -> int:
         if self.next_source_id is None:
@@ -341,10 +381,8 @@ class Importer:
         self.summary.sources += 1
 
     def _add_source(self, record: dict[str, Any]) -> int:
-        values = SourceFields(**{k: record[k] for k in SOURCE_KEYS
-                                 if k not in ("key", "reports_on") and record.get(k)})
         with self.session.no_autoflush:
-            source = sources.add(self.session, values, key=record.get("key") or None)
+            source = sources.add(self.session, _fields(record), key=record.get("key") or None)
         self._register(source.key, source.id, source.issued, record)
         return source.id
 
@@ -389,59 +427,53 @@ class Importer:
         self.summary.evidence += len(rows)
 
 
-# The fields `source_rows` knows; a record with others goes through `sources.add`.
-FAST_KEYS = {"key", "type", "title", "container", "publisher", "authors", "date", "url", "doi",
-             "accessed", "archived_url", "language", "note", "reports_on"}
+def _fields(record: dict[str, Any]) -> SourceFields:
+    """A source record's fields (reports_on is linked at the end; an empty one is not given)."""
+    return SourceFields(**{k: record[k] for k in SOURCE_KEYS
+                           if k not in ("key", "reports_on") and record.get(k)})
 
 
-def source_rows(record: dict[str, Any], source_id: int, now: Any
-                ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The rows `sources.add` stores for a new source with these fields (and a key), built
-    without a query: the batch's look-ups were done before. Pinned to `sources.add` by
-    tests/test_write_path.py (an inline source equals the one `kb source add` makes)."""
-    given = {k: record[k] for k in FAST_KEYS - {"reports_on"} if record.get(k)}
-    title = (given.get("title") or "").strip()
-    if not title:
-        raise Invalid("title", given.get("title") or "", "must not be empty")
-    kind = given.get("type", "article")
-    if kind not in CSL_TYPES:
-        raise Invalid("type", kind, "not a CSL item type (e.g. article-newspaper, report, "
-                      "webpage, article-journal, book, broadcast)")
-    url = (given.get("url") or "").strip() or None
-    issued = parse_optional(given.get("date"), "date")
-    accessed = parse_optional(given.get("accessed"), "accessed")
-    row = {"id": source_id, "key": sources.validate_key(given["key"]), "type": kind,
-           "title": title, "issued": str(issued) if issued else None, "url": url,
-           "url_normalized": normalize_url(url) if url else None,
-           "doi": normalize_doi(given["doi"]) if (given.get("doi") or "").strip() else None,
-           "accessed": str(accessed) if accessed else None, "reports_on_id": None,
-           "created_at": now, "updated_at": now}
-    for name in ("container", "publisher", "archived_url", "language", "note"):
-        row[name] = (given.get(name) or "").strip() or None
-    authors = []
-    for position, name in enumerate(given.get("authors") or []):
-        author = sources.parse_author(name)
-        authors.append({"source_id": source_id, "position": position, "name": author.name,
-                        "family": author.family, "given": author.given,
-                        "literal": author.literal})
-    return row, authors
+def source_rows(record: dict[str, Any], source_id: int, now: Any, by: str
+                ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+    """The rows `sources.add` stores for a new source with these fields and a key: the source,
+    its authors and its "create" revision, by the same pure functions (`sources.new_values`,
+    `sources.revision_row`), without a query: the batch's look-ups were done before. Pinned
+    to `sources.add` by tests/test_write_path.py (an inline source equals the one
+    `kb source add` makes, history included)."""
+    values = sources.new_values(_fields(record))
+    names = values.pop("authors")
+    row = {**values, "id": source_id, "key": sources.validate_key(record["key"]),
+           "reports_on_id": None, "created_at": now, "updated_at": now}
+    after = sources.snapshot_of(sources.record_of(row, [a["name"] for a in names], None))
+    revision = sources.revision_row(source_id, row["key"], "create", None, after, by, now)
+    return row, [{**a, "source_id": source_id} for a in names], revision
 
 
-def _identities(record: dict[str, Any]) -> list[tuple[str, str]]:
-    """How an import recognises a source it already has: DOI, normalised URL, key."""
-    return _identities_of(record.get("doi"), record.get("url"), record.get("key"))
+def _identities(record: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """How an import recognises a source it already has, in `sources.find_duplicates`' order:
+    the DOI; else the normalised URL with the same title, year and first author
+    (`sources.same_work`); else the key (the line names a source kb holds)."""
+    get = record.get
+    authors = get("authors")
+    # No DOI, URL or key: the same record on another line of the file is the same source.
+    return _identities_of(get("doi"), get("url"), get("key"), get("title"), get("date"),
+                          authors[0] if authors else None) or [
+        ("record", json.dumps(record, sort_keys=True))]
 
 
 @functools.lru_cache(maxsize=65536)  # a source's lines repeat its record: normalise it once
-def _identities_of(doi: Any, url: Any, key: Any) -> list[tuple[str, str]]:
-    record = {"doi": doi, "url": url, "key": key}
-    found = []
-    if record.get("doi"):
-        found.append(("doi", normalize_doi(_text(record["doi"], "doi") or "")))
-    if record.get("url"):
-        found.append(("url", normalize_url(_text(record["url"], "url") or "")))
-    if record.get("key"):
-        found.append(("key", _text(record["key"], "key") or ""))
+def _identities_of(doi: Any, url: Any, key: Any, title: Any, date: Any, first: Any
+                   ) -> list[tuple[Any, ...]]:
+    found: list[tuple[Any, ...]] = []
+    if doi and (doi := _text(doi, "doi") or "").strip():
+        found.append(("doi", normalize_doi(doi)))
+    if url and (url := _text(url, "url") or "").strip() and title:
+        issued = parse_source_date_optional(_text(date, "date"), "date")
+        author = sources.author_rows([first])[0] if first else None
+        found.append(("url", normalize_url(url.strip()), *sources.same_work(
+            title.strip(), str(issued) if issued else None, sources.author_key(author))))
+    if key:
+        found.append(("key", _text(key, "key") or ""))
     return found
 
 

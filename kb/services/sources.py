@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
 import re
 import unicodedata
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
@@ -49,8 +50,7 @@ class SourceFields:
     extra: dict[str, Any] | None = None
 
     def given(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if getattr(self, f.name) is not None}
+        return {name: value for name, value in vars(self).items() if value is not None}
 
 
 def parse_author(name: str) -> SourceAuthor:
@@ -201,53 +201,109 @@ def _coarser(incoming: str, stored: str) -> bool:
             and str(fine).startswith(str(coarse)))
 
 
-def _apply(session: Session, source: Source, values: SourceFields,
-           same_url_check: bool = True) -> None:
-    """Validate and copy the given fields; "" clears an optional field."""
+# The columns a source's fields fill, and what a new source holds before any is given.
+COLUMNS = ("type", "title", "container", "publisher", "issued", "issued_literal",
+           "issued_start", "issued_end", "url", "url_normalized", "doi", "accessed", "extra",
+           "archived_url", "language", "note")
+NEW = {**dict.fromkeys(COLUMNS), "type": "article", "title": ""}
+
+
+def stored_values(values: SourceFields) -> dict[str, Any]:
+    """The column values the given fields store, checked and normalised; no database.
+
+    Only what the fields set is returned, so an edit leaves the rest alone; "" clears an
+    optional field. `extra` holds the variables to set ("" removes one: `merge_extra` applies
+    them) and `authors` the rows of `author_rows`. Every write path calls this: `add`/`edit`
+    through `_apply`, an import's batch through `new_values`.
+    """
     given = values.given()
+    stored: dict[str, Any] = {}
     if "type" in given:
         if given["type"] not in CSL_TYPES:
             raise Invalid("type", given["type"], "not a CSL item type (e.g. article-newspaper, "
                           "report, webpage, article-journal, book, broadcast)")
-        source.type = given["type"]
+        stored["type"] = given["type"]
     for name in ("title", "container", "publisher", "archived_url", "note"):
         if name in given:
-            setattr(source, name, given[name].strip() or None)
+            stored[name] = given[name].strip() or None
     if "language" in given:
-        source.language = normalize_language(given["language"]) if given[
+        stored["language"] = _language(given["language"]) if given[
             "language"].strip() else None
     if "title" in given:
-        source.title = given["title"].strip()
+        if not given["title"].strip():
+            raise Invalid("title", given["title"], "must not be empty")
+        stored["title"] = given["title"].strip()
     if "date" in given:
         date = parse_source_date_optional(given["date"], "date")
-        source.issued = str(date) if date else None
-        source.issued_start, source.issued_end = date.span() if date else (None, None)
+        stored["issued"] = str(date) if date else None
+        stored["issued_start"], stored["issued_end"] = date.span() if date else (None, None)
         if date:
-            source.issued_literal = None
+            stored["issued_literal"] = None
     if given.get("date_literal", "").strip() and not (given.get("date") or "").strip():
-        source.issued_literal = " ".join(given["date_literal"].split())
-        source.issued = source.issued_start = source.issued_end = None
+        stored["issued_literal"] = " ".join(given["date_literal"].split())
+        stored["issued"] = stored["issued_start"] = stored["issued_end"] = None
     elif "date_literal" in given and not given["date_literal"].strip():
-        source.issued_literal = None
+        stored["issued_literal"] = None
     if "accessed" in given:
         accessed = parse_source_date_optional(given["accessed"], "accessed")
-        source.accessed = str(accessed) if accessed else None
+        stored["accessed"] = str(accessed) if accessed else None
     if "url" in given:
         url = given["url"].strip() or None
-        source.url, source.url_normalized = url, normalize_url(url) if url else None
+        stored["url"], stored["url_normalized"] = url, normalize_url(url) if url else None
     if "extra" in given:
-        # Variable by variable; an empty value removes that variable.
-        merged = {**(source.extra or {}), **_checked_extra(given["extra"])}
-        source.extra = {k: merged[k] for k in sorted(merged)
-                        if merged[k] not in (None, "", [], {})} or None
+        stored["extra"] = _checked_extra(given["extra"])
     if "doi" in given:
-        doi = normalize_doi(given["doi"]) if given["doi"].strip() else None
-        _refuse_duplicate(session, source, Source.doi, doi, "doi", doi)
-        source.doi = doi
+        stored["doi"] = normalize_doi(given["doi"]) if given["doi"].strip() else None
     if "authors" in given:
-        source.authors = [parse_author(name) for name in given["authors"]]
-        for position, author in enumerate(source.authors):
-            author.position = position
+        stored["authors"] = author_rows(given["authors"])
+    return stored
+
+
+def new_values(values: SourceFields) -> dict[str, Any]:
+    """Every column of a new source with these fields (no id, key or times), and its
+    `authors` rows: what `add` stores, without a database."""
+    if not values.title or not values.title.strip():
+        raise Invalid("title", values.title or "", "must not be empty")
+    stored = stored_values(values)
+    return {**NEW, "authors": [], **stored,
+            "extra": merge_extra(None, stored["extra"]) if "extra" in stored else None}
+
+
+def author_rows(names: list[str]) -> list[dict[str, Any]]:
+    """The `source_author` rows (without source_id) of these names, in order."""
+    rows = []
+    for position, name in enumerate(names):
+        author = parse_author(name)
+        rows.append({"position": position, "name": author.name, "family": author.family,
+                     "given": author.given, "literal": author.literal})
+    return rows
+
+
+def merge_extra(stored: dict[str, Any] | None, changes: dict[str, Any]) -> dict[str, Any] | None:
+    """Further CSL variables set variable by variable; an empty value removes that variable."""
+    merged = {**(stored or {}), **changes}
+    return {k: merged[k] for k in sorted(merged) if merged[k] not in (None, "", [], {})} or None
+
+
+@functools.lru_cache(maxsize=4096)  # langcodes takes ~0.1 ms; an import repeats a few names
+def _language(value: str) -> str:
+    return normalize_language(value)
+
+
+def _apply(session: Session, source: Source, values: SourceFields,
+           same_url_check: bool = True) -> None:
+    """Store the given fields (`stored_values`), then the checks that need the database."""
+    given = values.given()
+    for name, value in stored_values(values).items():
+        if name == "extra":
+            source.extra = merge_extra(source.extra, value)
+        elif name == "authors":
+            source.authors = [SourceAuthor(**row) for row in value]
+        elif name == "doi":
+            _refuse_duplicate(session, source, Source.doi, value, "doi", value)
+            source.doi = value
+        else:
+            setattr(source, name, value)
     if "reports_on" in given:
         target = get(session, given["reports_on"]) if given["reports_on"] else None
         if target is not None and target.key == source.key:
@@ -334,12 +390,24 @@ def origin_ids(session: Session) -> dict[str, list[int]]:
 
 def _same_work_by_url(session: Session, normalized: str, title: str, issued: str | None,
                       first: SourceAuthor | None) -> list[Source]:
-    year = SourceDate(edtf=issued).year if issued else None
+    work = same_work(title, issued, author_key(first))
     return [other for other in session.scalars(
                 select(Source).where(Source.url_normalized == normalized).order_by(Source.id))
-            if title_key(other.title) == title_key(title)
-            and (SourceDate(edtf=other.issued).year if other.issued else None) == year
-            and _author_key(other.authors[0] if other.authors else None) == _author_key(first)]
+            if same_work(other.title, other.issued,
+                         author_key(other.authors[0] if other.authors else None)) == work]
+
+
+def same_work(title: str, issued: str | None, first_author: str | None
+              ) -> tuple[str, int | None, str | None]:
+    """What two sources with one normalised URL must share to be one work: the title (as
+    `title_key`), the year and the first author (as `author_key`). Real libraries share
+    placeholder URLs between distinct works."""
+    return title_key(title), _year(issued), first_author
+
+
+@functools.lru_cache(maxsize=4096)  # a complex EDTF date goes through the edtf package
+def _year(issued: str | None) -> int | None:
+    return SourceDate(edtf=issued).year if issued else None
 
 
 def title_key(title: str) -> str:
@@ -347,10 +415,15 @@ def title_key(title: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text).split())
 
 
-def _author_key(author: SourceAuthor | None) -> str | None:
+def author_key(author: SourceAuthor | dict[str, Any] | None) -> str | None:
+    """A first author as `same_work` compares it: family name, else the whole name."""
     if author is None:
         return None
-    return title_key(author.family or author_display(author))
+    if isinstance(author, dict):
+        name, family, literal = author["name"], author["family"], author["literal"]
+    else:
+        name, family, literal = author.name, author.family, author.literal
+    return title_key(family or (name[1:-1] if literal else name))
 
 
 # History --------------------------------------------------------------------------------------
@@ -371,8 +444,12 @@ def actor() -> str:
 
 def snapshot(source: Source) -> dict[str, Any]:
     """Every field of a source, as its history compares them."""
-    return {k: v for k, v in record(source).items() if k != "key"} | {
-        "key": source.key}
+    return snapshot_of(record(source))
+
+
+def snapshot_of(fields: dict[str, Any]) -> dict[str, Any]:
+    """A source's `record` as its history stores it (the key last)."""
+    return {k: v for k, v in fields.items() if k != "key"} | {"key": fields["key"]}
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]
@@ -384,11 +461,17 @@ def changes(before: dict[str, Any], after: dict[str, Any]
 
 def _revise(session: Session, source: Source, action: str, before: dict[str, Any] | None,
             after: dict[str, Any] | None) -> None:
-    session.add(SourceRevision(
-        source_id=source.id, source_key=source.key, action=action, actor=actor(),
-        changed_at=utcnow(),
-        before=json.dumps(before, ensure_ascii=False) if before is not None else None,
-        after=json.dumps(after, ensure_ascii=False) if after is not None else None))
+    session.add(SourceRevision(**revision_row(source.id, source.key, action, before, after,
+                                              actor(), utcnow())))
+
+
+def revision_row(source_id: int, key: str, action: str, before: dict[str, Any] | None,
+                 after: dict[str, Any] | None, by: str, at: Any) -> dict[str, Any]:
+    """The `source_revision` row of one change (an import inserts its creations in a batch)."""
+    return {"source_id": source_id, "source_key": key, "action": action, "actor": by,
+            "changed_at": at,
+            "before": json.dumps(before, ensure_ascii=False) if before is not None else None,
+            "after": json.dumps(after, ensure_ascii=False) if after is not None else None}
 
 
 def record_removal(session: Session, source: Source) -> None:
@@ -449,21 +532,30 @@ class Removal:
 
 def record(source: Source) -> dict[str, Any]:
     """The JSON shape of a source (DESIGN's field names)."""
+    return record_of({name: getattr(source, name) for name in ("key", *COLUMNS)},
+                     [a.name for a in source.authors],
+                     source.reports_on.key if source.reports_on else None)
+
+
+def record_of(row: dict[str, Any], authors: list[str], reports_on: str | None
+              ) -> dict[str, Any]:
+    """The JSON shape of a source from its stored columns, its authors' names and the key of
+    the source it reports on."""
     return {
-        "key": source.key,
-        "type": source.type,
-        "title": source.title,
-        "publisher": source.publisher,
-        "container": source.container,
-        "authors": [a.name for a in source.authors],
-        "date": source.issued,
-        "date_literal": source.issued_literal,
-        "url": source.url,
-        "doi": source.doi,
-        "accessed": source.accessed,
-        "archived_url": source.archived_url,
-        "language": source.language,
-        "note": source.note,
-        "reports_on": source.reports_on.key if source.reports_on else None,
-        "extra": source.extra or {},
+        "key": row["key"],
+        "type": row["type"],
+        "title": row["title"],
+        "publisher": row["publisher"],
+        "container": row["container"],
+        "authors": authors,
+        "date": row["issued"],
+        "date_literal": row["issued_literal"],
+        "url": row["url"],
+        "doi": row["doi"],
+        "accessed": row["accessed"],
+        "archived_url": row["archived_url"],
+        "language": row["language"],
+        "note": row["note"],
+        "reports_on": reports_on,
+        "extra": row["extra"] or {},
     }
