@@ -38,6 +38,23 @@ def claim_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+# `kb claim edit`'s changes to one list, beside --country/--theme/--actor (which replace it).
+LIST_CHANGES = [
+    (f"--{change}-{noun}", f"{change}_{plural}", metavar, f"{verb} {what}; repeatable.")
+    for noun, plural, metavar, what in (
+        ("country", "countries", "C", "a country or region"),
+        ("theme", "themes", "T", "a theme"),
+        ("actor", "actors", "A", "an actor"))
+    for change, verb in (("add", "Add"), ("remove", "Remove"))
+]
+
+
+def list_change_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for flag, name, metavar, help_ in reversed(LIST_CHANGES):
+        func = click.option(flag, name, multiple=True, metavar=metavar, help=help_)(func)
+    return func
+
+
 def fields_from(options: dict[str, Any], *, replace_lists: bool) -> ClaimFields:
     from kb.services.claims import ClaimFields
 
@@ -45,10 +62,11 @@ def fields_from(options: dict[str, Any], *, replace_lists: bool) -> ClaimFields:
         values = list(options.pop(name))
         return values if values or not replace_lists else None
 
+    changes = {name: listed(name) for _, name, _, _ in LIST_CHANGES if name in options}
     return ClaimFields(
         text=options.pop("text"), quote=options.pop("quote"), locator=options.pop("locator"),
         date=options.pop("date"), countries=listed("countries"), themes=listed("themes"),
-        actors=listed("actors"),
+        actors=listed("actors"), **changes,
     )
 
 
@@ -161,20 +179,27 @@ def show(app: App, claim_id: int, fmt: str, style: str | None) -> None:
 @click.argument("claim_id", type=int)
 @click.option("--source", "source_key", metavar="KEY", help="Move it to another source.")
 @claim_options
+@list_change_options
 @pass_app
 def edit(app: App, claim_id: int, source_key: str | None, **options: Any) -> None:
-    """Change a claim; --country, --theme or --actor replace that whole list.
+    """Change a claim: --add-theme/--remove-theme (and -country, -actor) change one entry;
+    --country, --theme or --actor replace that whole list.
 
     Every change is kept in the claim's history (`kb claim history ID`).
 
     \b
     Example:
+      kb claim edit 12 --add-theme security/military --remove-actor Nvidia
       kb claim edit 12 --theme hardware/chips --theme policy/export-controls
     """
     from kb.services import claims
 
+    values = fields_from(options, replace_lists=True)
+    if values.is_empty() and source_key is None:
+        raise click.UsageError("nothing to change: give --text, --add-theme, ... "
+                               "(see `kb claim edit --help`)")
     with app.write() as session:
-        claims.edit(session, claim_id, fields_from(options, replace_lists=True), source_key)
+        claims.edit(session, claim_id, values, source_key)
     click.echo(claim_id)
 
 

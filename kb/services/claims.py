@@ -60,6 +60,17 @@ class ClaimFields:
     countries: list[str] | None = None
     themes: list[str] | None = None
     actors: list[str] | None = None
+    # An edit's changes to a list, applied after a replacement (`countries` ...) if both given.
+    add_countries: list[str] | None = None
+    remove_countries: list[str] | None = None
+    add_themes: list[str] | None = None
+    remove_themes: list[str] | None = None
+    add_actors: list[str] | None = None
+    remove_actors: list[str] | None = None
+
+    def is_empty(self) -> bool:
+        """Nothing given: an edit of nothing (the CLI calls that a usage error)."""
+        return all(value is None for value in vars(self).values())
 
 
 def get(session: Session, claim_id: int) -> Claim:
@@ -112,6 +123,14 @@ def normalize(values: ClaimFields, source_issued: str | None = None, *, new: boo
         out["themes"] = _unique(_theme(t) for t in values.themes or [])
     if new or values.actors is not None:
         out["actors"] = _unique(_actor_name(a) for a in values.actors or [])
+    if not new:  # additions and removals: the same rules as the lists they change
+        for change in ("add", "remove"):
+            if (places := getattr(values, f"{change}_countries")) is not None:
+                out[f"{change}_places"] = _unique(places)
+            if (paths := getattr(values, f"{change}_themes")) is not None:
+                out[f"{change}_themes"] = _unique(_theme(t) for t in paths)
+            if (names := getattr(values, f"{change}_actors")) is not None:
+                out[f"{change}_actors"] = _unique(_actor_name(a) for a in names)
     return out
 
 
@@ -240,6 +259,7 @@ def edit(session: Session, claim_id: int, values: ClaimFields, source_key: str |
         claim.themes = taxonomy.themes(session, given["themes"])
     if "actors" in given:
         claim.actors = taxonomy.actors(session, given["actors"])
+    _change_lists(session, claim, given)
     after = snapshot(claim)
     if after != before:
         claim.updated_at = utcnow()
@@ -247,6 +267,45 @@ def edit(session: Session, claim_id: int, values: ClaimFields, source_key: str |
         revisions.write(session, claim.id, "edited",
                         {k: v for k, v in before.items() if after[k] != v})
     return claim
+
+
+def _change_lists(session: Session, claim: Claim, given: dict[str, Any]) -> None:
+    """--add-* and --remove-*: an addition is resolved like a new claim's names (a new theme
+    is announced); a removal must name something the claim has, else NotFound (exit 1)."""
+    from kb.suggest import did_you_mean
+
+    if "add_places" in given:
+        places = taxonomy.resolve_places(session, given["add_places"], "add-country")
+        claim.countries = _unique_rows([*claim.countries, *places.countries])
+        claim.regions = _unique_rows([*claim.regions, *places.regions])
+    for name in given.get("remove_places", []):
+        places = taxonomy.resolve_places(session, [name], "remove-country")
+        if not (set(places.countries) & set(claim.countries)
+                or set(places.regions) & set(claim.regions)):
+            has = [c.code for c in claim.countries] + [r.name for r in claim.regions]
+            raise NotFound(f"claim {claim.id} is not about {name!r}" + did_you_mean(name, has))
+        claim.countries = [c for c in claim.countries if c not in places.countries]
+        claim.regions = [r for r in claim.regions if r not in places.regions]
+    if "add_themes" in given:
+        claim.themes = _unique_rows([*claim.themes, *taxonomy.themes(session,
+                                                                      given["add_themes"])])
+    for path in given.get("remove_themes", []):
+        has = [t.path for t in claim.themes]
+        if path not in has:
+            raise NotFound(f"claim {claim.id} has no theme {path!r}" + did_you_mean(path, has))
+        claim.themes = [t for t in claim.themes if t.path != path]
+    if "add_actors" in given:
+        claim.actors = _unique_rows([*claim.actors, *taxonomy.actors(session,
+                                                                      given["add_actors"])])
+    for name in given.get("remove_actors", []):
+        has = [a.name for a in claim.actors]
+        if name.lower() not in {h.lower() for h in has}:
+            raise NotFound(f"claim {claim.id} has no actor {name!r}" + did_you_mean(name, has))
+        claim.actors = [a for a in claim.actors if a.name.lower() != name.lower()]
+
+
+def _unique_rows(rows: list[Any]) -> list[Any]:
+    return list(dict.fromkeys(rows))
 
 
 def remove(session: Session, claim_id: int, force: bool = False) -> list[StandingChange]:

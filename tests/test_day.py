@@ -1,0 +1,69 @@
+"""Issue 8, the rest of a researcher's day: each test is named for the item it holds."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from click.testing import Result
+
+    from tests.conftest import KB
+
+A = "ainews2026great"
+
+
+def error_line(result: Result) -> str:
+    return str(result.stderr).strip().splitlines()[-1]
+
+
+def claim(kb: KB, claim_id: str) -> dict[str, object]:
+    record: dict[str, object] = json.loads(kb.ok("claim", "show", claim_id, "--format", "json"))
+    return record
+
+
+# Edit the way people think ------------------------------------------------------------------
+
+
+def test_edit_adds_and_removes_themes_countries_and_actors(seeded: KB) -> None:
+    new = seeded.ok("claim", "add", "--source", A, "--text", "Chip curbs bite",
+                    "--country", "US", "--theme", "hardware/chips", "--theme", "energy/grid",
+                    "--actor", "Nvidia").strip()
+    seeded.ok("claim", "edit", new, "--add-theme", "security/military",
+              "--add-country", "China", "--add-actor", "Huawei", "--remove-actor", "nvidia")
+    record = claim(seeded, new)
+    assert record["themes"] == ["energy/grid", "hardware/chips", "security/military"]
+    assert record["countries"] == ["CN", "US"]
+    assert record["actors"] == ["Huawei"]
+    seeded.ok("claim", "edit", new, "--remove-theme", "Energy/Grid", "--remove-country", "USA")
+    record = claim(seeded, new)
+    assert record["themes"] == ["hardware/chips", "security/military"]
+    assert record["countries"] == ["CN"]
+    # History records the changes as any edit.
+    history = json.loads(seeded.ok("claim", "history", new, "--format", "json"))
+    assert history[-1]["changes"]["themes"] == {
+        "from": ["energy/grid", "hardware/chips", "security/military"],
+        "to": ["hardware/chips", "security/military"]}
+    # --theme still replaces the whole list.
+    seeded.ok("claim", "edit", new, "--theme", "policy")
+    assert claim(seeded, new)["themes"] == ["policy"]
+
+
+def test_edit_removing_what_a_claim_lacks_is_refused(seeded: KB) -> None:
+    new = seeded.ok("claim", "add", "--source", A, "--text", "x", "--theme", "hardware/chips"
+                    ).strip()
+    before = seeded.dump()
+    result = seeded("claim", "edit", new, "--remove-theme", "hardware/chip")
+    assert result.exit_code == 1
+    assert error_line(result) == (f"Error: claim {new} has no theme 'hardware/chip' "
+                                  "(did you mean 'hardware/chips'?)")
+    assert seeded.dump() == before
+
+
+def test_edit_without_a_change_is_a_usage_error(seeded: KB) -> None:
+    before = seeded.dump()
+    result = seeded("claim", "edit", "1")
+    assert result.exit_code == 2
+    assert str(result.stderr).strip().count("\n") == 0
+    assert error_line(result).startswith("Error: nothing to change")
+    assert seeded.dump() == before
