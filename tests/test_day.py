@@ -67,3 +67,28 @@ def test_edit_without_a_change_is_a_usage_error(seeded: KB) -> None:
     assert str(result.stderr).strip().count("\n") == 0
     assert error_line(result).startswith("Error: nothing to change")
     assert seeded.dump() == before
+
+
+def test_a_repeated_status_means_any_of_them(seeded: KB) -> None:
+    one = seeded.ok("claim", "add", "--source", A, "--text", "Refuted one").strip()
+    two = seeded.ok("claim", "add", "--source", A, "--text", "Contested one").strip()
+    seeded.ok("evidence", "add", one, "--refutes", "--source", "npr2026china")
+    seeded.ok("evidence", "add", two, "--refutes", "--source", "npr2026china")
+    seeded.ok("evidence", "add", two, "--supports", "--source", A)
+    rows = json.loads(seeded.ok("claim", "list", "--status", "contested", "--status", "refuted",
+                                "--format", "json"))
+    assert {r["status"] for r in rows} == {"contested", "refuted"}
+    assert {int(one), int(two)} <= {r["id"] for r in rows}
+
+
+def test_all_countries_keeps_claims_about_every_listed_country(seeded: KB) -> None:
+    both = seeded.ok("claim", "add", "--source", A, "--text", "Both", "--country", "US",
+                     "--country", "China").strip()
+    seeded.ok("claim", "add", "--source", A, "--text", "US only", "--country", "US")
+    rows = json.loads(seeded.ok("claim", "list", "--country", "US", "--country", "PRC",
+                                "--all-countries", "--format", "json"))
+    assert int(both) in {r["id"] for r in rows}
+    assert all({"US", "CN"} <= set(r["countries"]) for r in rows)
+    any_of = json.loads(seeded.ok("claim", "list", "--country", "US", "--country", "PRC",
+                                  "--format", "json"))
+    assert len(any_of) > len(rows)

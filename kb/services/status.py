@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, exists, not_, select
+from sqlalchemy import and_, exists, not_, or_, select
 
 from kb.errors import Invalid
 from kb.models import STATUSES, Claim, Evidence
@@ -53,3 +53,8 @@ def condition(status: str) -> ColumnElement[bool]:
         "contested": and_(supports, refutes),
         "unverified": and_(not_(supports), not_(refutes)),
     }[status]
+
+
+def any_of(names: Iterable[str]) -> ColumnElement[bool]:
+    """Claims whose derived status is any of these (`--status contested --status refuted`)."""
+    return or_(*(condition(name) for name in dict.fromkeys(names)))
