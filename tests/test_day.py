@@ -92,3 +92,39 @@ def test_all_countries_keeps_claims_about_every_listed_country(seeded: KB) -> No
     any_of = json.loads(seeded.ok("claim", "list", "--country", "US", "--country", "PRC",
                                   "--format", "json"))
     assert len(any_of) > len(rows)
+
+
+# Keys and citations -------------------------------------------------------------------------
+
+
+def test_a_key_without_authors_comes_from_the_container_then_the_title(kb: KB) -> None:
+    from kb.db import Database
+
+    assert kb.ok("source", "add", "--title", "H20 chips cleared for export",
+                 "--publisher", "Tom's Hardware", "--date", "2025-07-15").strip() \
+        == "tomshardware2025h20"
+    assert kb.ok("source", "add", "--title", "Licences for chips", "--date", "2025"
+                 ).strip() == "licences2025chips"
+    database = Database(kb.url)
+    try:
+        from sqlalchemy.orm import Session
+
+        from kb.models import Source
+        from kb.services.sources import make_key
+
+        with Session(database.engine) as session:
+            work = Source(key="x", type="article-magazine", title="The H20 reversal",
+                          container="Tom's Hardware", publisher="Future plc", issued="2025")
+            # The container before the publisher (the key taken above: a suffix follows).
+            assert make_key(session, work) == "tomshardware2025h20a"
+    finally:
+        database.dispose()
+
+
+def test_export_citations_of_a_source_without_claims(kb: KB) -> None:
+    key = kb.ok("source", "add", "--title", "Fresh report", "--publisher", "IEA",
+                "--date", "2026").strip()
+    out = kb.ok("export", "citations", "--source", key, "--format", "bibtex")
+    assert f"{{{key}," in out
+    missing = kb("export", "citations", "--source", "nosuch", "--format", "bibtex")
+    assert missing.exit_code == 1
