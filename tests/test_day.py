@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import pytest
     from click.testing import Result
 
     from tests.conftest import KB
@@ -128,3 +129,57 @@ def test_export_citations_of_a_source_without_claims(kb: KB) -> None:
     assert f"{{{key}," in out
     missing = kb("export", "citations", "--source", "nosuch", "--format", "bibtex")
     assert missing.exit_code == 1
+
+
+# Readable output ----------------------------------------------------------------------------
+
+
+LONG = ("Chinese firms stockpiled high-bandwidth memory ahead of the December controls, "
+        "according to three distributors in Shenzhen and one in Singapore")
+
+
+def test_tables_use_the_terminal_width_and_wide_or_piped_never_cut(
+        seeded: KB, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import shutil
+
+    seeded.ok("claim", "add", "--source", A, "--text", LONG)
+    piped = seeded.ok("claim", "list", "--search", "stockpiled")
+    assert LONG in piped  # CliRunner's stdout is not a terminal: never cut
+    # A 100-column terminal: click's runner swaps sys.stdout, so its class says "a tty".
+    monkeypatch.setattr(shutil, "get_terminal_size", lambda: os.terminal_size((100, 40)))
+    from click.testing import _NamedTextIOWrapper
+
+    monkeypatch.setattr(_NamedTextIOWrapper, "isatty", lambda self: True, raising=False)
+    cut = seeded.ok("claim", "list", "--search", "stockpiled")
+    assert max(len(line) for line in cut.splitlines()) <= 100 and "…" in cut
+    wide = seeded.ok("claim", "list", "--search", "stockpiled", "--wide")
+    assert LONG in wide
+
+
+def test_table_fits_the_width_it_is_given() -> None:
+    from kb.cli.output import table
+
+    rows = [{"id": 1, "source": "npr2026china", "text": LONG, "themes": "hardware/chips"}]
+    columns = ["id", "source", "themes", "text"]
+    for width in (60, 100, 220):
+        lines = table(rows, columns, {"text": 70, "themes": 30}, max_width=width).splitlines()
+        assert max(len(line) for line in lines) <= width
+    assert LONG in table(rows, columns, {"text": 70}, max_width=None)
+    assert LONG in table(rows, columns, {"text": 70}, max_width=220)
+
+
+def test_an_empty_listing_is_silent_piped_and_says_so_on_a_terminal(
+        kb: KB, monkeypatch: pytest.MonkeyPatch) -> None:
+    piped = kb("claim", "list")
+    assert (piped.exit_code, piped.stdout, piped.stderr) == (0, "", "")
+    assert kb.ok("claim", "list", "--format", "json").strip() == "[]"
+    assert len(kb.ok("claim", "list", "--format", "csv").splitlines()) == 1
+    from kb.cli import output
+
+    monkeypatch.setattr(output, "_on_terminal", lambda: True)
+    shown = kb("claim", "list")
+    assert shown.exit_code == 0
+    assert shown.stdout.split() == ["ID", "DATE", "SOURCE", "STATUS", "COUNTRIES", "THEMES",
+                                    "TEXT"]
+    assert shown.stderr == "no claims match\n"

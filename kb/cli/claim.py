@@ -135,7 +135,8 @@ def list_claims(app: App, where: ClaimFilter, fmt: str) -> None:
         click.echo(csv_claims.dumps(rows), nl=False)
         return
     emit(rows, fmt, CLAIM_COLUMNS, CLAIM_WIDTHS,
-         highlight=highlighter(where.search) if where.search else None, fields=CLAIM_FIELDS)
+         highlight=highlighter(where.search) if where.search else None, fields=CLAIM_FIELDS,
+         empty="no claims match")
 
 
 @claim_group.command("show")
