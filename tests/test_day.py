@@ -237,3 +237,43 @@ def test_compare_csv_protects_an_actors_name(seeded: KB) -> None:
     raw = seeded.ok("compare", "--country", "US", "--country", "CN", "--by", "actor",
                     "--format", "csv", "--raw")
     assert any(line.startswith("=cmd") for line in raw.splitlines())
+
+
+# Bulk delete and restore ---------------------------------------------------------------------
+
+
+def test_bulk_rm_by_source_asks_or_takes_yes_in_one_transaction(
+        seeded: KB, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kb.cli import claim as claim_cli
+
+    seeded.ok("source", "add", "--title", "Doomed report", "--key", "doomed", "--date", "2026")
+    made = [seeded.ok("claim", "add", "--source", "doomed", "--text", f"Doomed {i}").strip()
+            for i in range(3)]
+    before = seeded.dump()
+    refused = seeded("claim", "rm", "--source", "doomed", "--all")  # stdin is no terminal
+    assert refused.exit_code == 2
+    assert error_line(refused) == ("Error: --all removes claims without asking only with "
+                                   "--yes (stdin is not a terminal)")
+    assert seeded("claim", "rm", "--source", "doomed").exit_code == 2
+    assert seeded("claim", "rm", "3", "--source", "doomed", "--all").exit_code == 2
+    monkeypatch.setattr(claim_cli, "interactive", lambda: True)
+    declined = seeded("claim", "rm", "--source", "doomed", "--all", input="n\n")
+    assert declined.exit_code == 1
+    assert "remove 3 claims?" in declined.stderr
+    assert seeded.dump() == before
+    # A claim that stays and cites one of them: refused whole, then --force.
+    keeper = seeded.ok("claim", "add", "--source", A, "--text", "Keeper").strip()
+    seeded.ok("evidence", "add", keeper, "--supports", "--claim", made[0])
+    before = seeded.dump()
+    cited = seeded("claim", "rm", "--source", "doomed", "--all", "--yes")
+    assert cited.exit_code == 1
+    assert error_line(cited) == (f"Error: claim {made[0]} is evidence for claim {keeper}, which "
+                                 "stays; remove that evidence first or pass --force")
+    assert seeded.dump() == before
+    done = seeded("claim", "rm", "--source", "doomed", "--all", "--force", input="y\n")
+    assert done.exit_code == 0, done.output
+    assert "removed 3 claims" in done.stderr
+    assert f"standing of claim {keeper}: supported -> unverified" in done.stderr
+    assert json.loads(seeded.ok("claim", "list", "--source", "doomed", "--format", "json")) == []
+    history = json.loads(seeded.ok("claim", "history", keeper, "--format", "json"))
+    assert "3 claims were removed together" in json.dumps(history)

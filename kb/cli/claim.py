@@ -206,19 +206,38 @@ def edit(app: App, claim_id: int, source_key: str | None, **options: Any) -> Non
 
 
 @claim_group.command("rm")
-@click.argument("claim_id", type=int)
+@click.argument("claim_id", type=int, required=False)
+@click.option("--all", "every", is_flag=True,
+              help="Remove every claim the filters match (asks first, or --yes).")
+@claim_filters
+@click.option("--yes", is_flag=True, help="With --all: do not ask (needed when not at a terminal).")
 @click.option("--force", is_flag=True, help="Also remove evidence links that cite it.")
 @pass_app
-def rm(app: App, claim_id: int, force: bool) -> None:
-    """Delete a claim and its own evidence links.
+def rm(app: App, claim_id: int | None, every: bool, yes: bool, force: bool,
+       **options: Any) -> None:
+    """Delete a claim and its own evidence links; or, with --all, every matching claim.
+
+    --all counts the claims the filters match and asks before removing them, all in one
+    transaction; claims that stay and lose evidence keep the change of standing in their
+    history.
 
     \b
     Example:
       kb claim rm 12
+      kb claim rm --source tomshardware2025h20 --all
+      kb claim rm --theme hardwre/chips --all --yes
     """
     from kb.errors import Conflict
     from kb.services import claims
 
+    where = make_filter(options)
+    from kb.services.query import ClaimFilter
+
+    if claim_id is not None and (every or where != ClaimFilter()):
+        raise click.UsageError("give a claim ID or --all with filters, not both")
+    if claim_id is None:
+        remove_all(app, where, every, yes, force)
+        return
     try:
         with app.write() as session:
             changes = claims.remove(session, claim_id, force=force)
@@ -227,6 +246,46 @@ def rm(app: App, claim_id: int, force: bool) -> None:
     for change in changes:
         click.echo(f"standing of {change}", err=True)
     click.echo(f"removed claim {claim_id}", err=True)
+
+
+def interactive() -> bool:
+    import sys
+
+    return sys.stdin.isatty()
+
+
+def remove_all(app: App, where: ClaimFilter, every: bool, yes: bool, force: bool) -> None:
+    from sqlalchemy import func, select
+
+    from kb.errors import Conflict
+    from kb.models import Claim
+    from kb.services import claims
+    from kb.services.query import select_claims
+
+    if not every:
+        raise click.UsageError("give a claim ID, or --all to remove every matching claim")
+    if not yes and not interactive():
+        raise click.UsageError("--all removes claims without asking only with --yes "
+                               "(stdin is not a terminal)")
+
+    def matching() -> Any:
+        return select_claims(session, where).with_only_columns(Claim.id)
+
+    with app.read() as session:
+        count = session.scalar(select(func.count()).select_from(matching().subquery())) or 0
+    if count == 0:
+        click.echo("no claims match", err=True)
+        return
+    if not yes:
+        click.confirm(f"remove {count} claim{'s' * (count != 1)}?", abort=True, err=True)
+    try:
+        with app.write() as session:
+            changes = claims.remove_matching(session, matching(), count, force=force)
+    except Conflict as exc:
+        raise Conflict(f"{exc} or pass --force") if "evidence" in str(exc) else exc from None
+    for change in changes:
+        click.echo(f"standing of {change}", err=True)
+    click.echo(f"removed {count} claim{'s' * (count != 1)}", err=True)
 
 
 @claim_group.command("history")

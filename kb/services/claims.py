@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from kb.dates import PartialDate, parse_optional
 from kb.errors import Conflict, Invalid, NotFound
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from datetime import datetime
 
-    from sqlalchemy import Table
+    from sqlalchemy import Select, Table
     from sqlalchemy.orm import Session
 
     from kb.services.deletion import StandingChange
@@ -322,6 +322,31 @@ def remove(session: Session, claim_id: int, force: bool = False) -> list[Standin
         )
     return deletion.delete_claims(session, select(Claim.id).where(Claim.id == claim_id),
                                   f"claim {claim_id} was removed")
+
+
+def remove_matching(session: Session, matching: Select[Any], expected: int,
+                    force: bool = False) -> list[StandingChange]:
+    """Delete every claim `matching` (a SELECT of claim ids) selects, in one statement set.
+
+    `expected` is the count the user confirmed: if the set changed since (another writer),
+    nothing is removed. Evidence citing a removed claim from a claim that stays is refused
+    unless `force`, as for one claim."""
+    ids = matching.subquery("matching")
+    found = session.scalar(select(func.count()).select_from(ids))
+    if found != expected:
+        raise Conflict(f"{found} claims match now, not the {expected} confirmed; "
+                       "nothing was removed (run it again)")
+    citing = session.execute(
+        select(Evidence.evidence_claim_id, Evidence.claim_id)
+        .where(Evidence.evidence_claim_id.in_(select(ids.c.id)),
+               Evidence.claim_id.not_in(select(ids.c.id)))
+        .order_by(Evidence.evidence_claim_id, Evidence.claim_id).limit(5)).all()
+    if citing and not force:
+        cited, by = citing[0]
+        raise Conflict(f"claim {cited} is evidence for claim {by}, which stays; "
+                       "remove that evidence first")
+    return deletion.delete_claims(session, select(ids.c.id),
+                                  f"{expected} claims were removed together")
 
 
 def fields(source_key: str, text: str, quote: str | None, locator: str | None,
