@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+import pytest
+
 from tests.conftest import KB
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    import pytest
     from click.testing import Result
 
 A = "ainews2026great"
@@ -326,3 +327,45 @@ def test_migration_0010_stems_and_goes_back(empty_url: str) -> None:
     assert (hits("licence"), hits("licences")) == (0, 1)
     command.upgrade(config, "head")
     assert (hits("licence"), hits("revoke")) == (1, 1)
+
+
+# Exit codes: 2 for a value that can never be right, 1 for what the database refuses ---------
+
+NEVER_RIGHT = [
+    ["claim", "list", "--since", "2025-13"],
+    ["claim", "list", "--bogus"],
+    ["claim", "add", "--source", A, "--text", "x", "--country", "Atlantis"],
+    ["claim", "list", "--status", "maybe"],
+    ["claim", "edit", "1"],
+    ["claim", "rm", "--all"],
+    ["source", "add", "--title", "x", "--date", "not a date"],
+    ["export", "citations", "--format", "nope"],
+    ["claim", "show", "abc"],
+    ["claim", "list", "--limit", "-1"],
+    ["compare", "--country", "US"],
+]
+REFUSED_BY_THE_DATABASE = [
+    ["claim", "add", "--source", "nosuch", "--text", "x"],
+    ["claim", "show", "9999"],
+    ["source", "add", "--title", "x", "--key", "npr2026china"],
+    ["claim", "list", "--theme", "nosuch"],
+    ["claim", "list", "--actor", "Nobody"],
+    ["evidence", "rm", "999"],
+    ["claim", "edit", "1", "--remove-theme", "nosuch"],
+    ["themes", "rename", "nosuch", "other"],
+    ["claim", "rm", "{cited}"],
+]
+
+
+@pytest.mark.parametrize(("args", "code"), [(a, 2) for a in NEVER_RIGHT]
+                         + [(a, 1) for a in REFUSED_BY_THE_DATABASE],
+                         ids=lambda v: " ".join(v) if isinstance(v, list) else str(v))
+def test_exit_codes_follow_the_rule(seeded: KB, args: list[str], code: int) -> None:
+    cited = seeded.ok("claim", "add", "--source", A, "--text", "Cited").strip()
+    seeded.ok("evidence", "add", "1", "--supports", "--claim", cited)
+    before = seeded.dump()
+    result = seeded(*[a.format(cited=cited) for a in args])
+    assert result.exit_code == code, result.output
+    assert error_line(result).startswith("Error: ")
+    assert str(result.stderr).strip().count("\n") == 0  # one line
+    assert seeded.dump() == before
