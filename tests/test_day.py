@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.conftest import KB
+from tests.conftest import KB, sqlite_only
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -369,3 +369,43 @@ def test_exit_codes_follow_the_rule(seeded: KB, args: list[str], code: int) -> N
     assert error_line(result).startswith("Error: ")
     assert str(result.stderr).strip().count("\n") == 0  # one line
     assert seeded.dump() == before
+
+
+@sqlite_only
+def test_restore_brings_a_backup_back_safely(seeded: KB, new_kb: Callable[[], KB],
+                                             tmp_path: Path) -> None:
+    backup = tmp_path / "backup.sqlite3"
+    seeded.ok("backup", str(backup))
+    listed = seeded.ok("claim", "list", "--format", "json")
+    # Into an empty database: checked, copied, migrated.
+    fresh = new_kb()
+    result = fresh("restore", str(backup))
+    assert result.exit_code == 0, result.output
+    assert fresh.ok("claim", "list", "--format", "json") == listed
+    # Over a database with claims: only with --yes.
+    other = new_kb()
+    other.ok("source", "add", "--title", "Mine", "--key", "mine")
+    before = other.dump()
+    refused = other("restore", str(backup))
+    assert refused.exit_code == 1
+    assert error_line(refused).endswith(
+        "holds 1 source(s) and 0 claim(s); pass --yes to replace them with the backup")
+    assert other.dump() == before
+    assert other("restore", str(backup), "--yes").exit_code == 0
+    assert other.ok("claim", "list", "--format", "json") == listed
+    # A file that is not a kb database: a value that can never be right.
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"not a database at all" * 100)
+    bad = fresh("restore", str(junk))
+    assert bad.exit_code == 2
+    assert "not a kb database" in error_line(bad)
+    import sqlite3
+
+    foreign = tmp_path / "foreign.sqlite3"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num TEXT)")
+        conn.execute("INSERT INTO alembic_version VALUES ('9999')")
+    conn.close()
+    unknown = fresh("restore", str(foreign))
+    assert unknown.exit_code == 2
+    assert "schema revision '9999' is unknown" in error_line(unknown)

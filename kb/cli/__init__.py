@@ -115,8 +115,8 @@ def main() -> None:
     cli()
 
 
-from kb.cli import claim, compare, db, evidence, misc, source, transfer  # noqa: E402
+from kb.cli import claim, compare, db, evidence, misc, restore, source, transfer  # noqa: E402
 
-for module in (db, source, claim, evidence, misc, transfer, compare):
+for module in (db, source, claim, evidence, misc, transfer, compare, restore):
     for command in module.COMMANDS:
         cli.add_command(command)
