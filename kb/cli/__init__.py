@@ -102,6 +102,8 @@ def cli(ctx: click.Context, db: str | None, debug: bool) -> None:
     Example:
       kb seed
       kb claim list --country China --theme hardware
+      kb claim edit 12 --add-theme policy/export-controls
+      kb claim list --status contested --status refuted --format csv > contested.csv
     """
     app = App(db, debug)
     ctx.obj = app

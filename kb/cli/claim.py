@@ -118,6 +118,7 @@ def list_(app: App, fmt: str, **options: Any) -> None:
       kb claim list --country China --theme hardware --since 2025
       kb claim list --country "Global South" --status unverified --format json
       kb claim list --search '"power grid" OR nuclear' --country US
+      kb claim list --country US --country China --all-countries --status contested --wide
     """
     list_claims(app, make_filter(options), fmt)
 
@@ -328,11 +329,16 @@ def search(app: App, query: str, fmt: str, **options: Any) -> None:
     filter of `kb claim list`. Every match is ranked, with or without --limit: --limit N
     shows the N best (equal ranks: the most recently added first).
 
+    Words match by their English stem: licence finds "licences", export finds "exported".
+    A "phrase" needs its words side by side and in order, each matched by its stem
+    ("export licence" also finds "exported licences"); case and accents never count.
+
     \b
     Example:
       kb search 'chips NOT Nvidia'
       kb search '"power grid" OR nuclear' --country US
       kb search 'semicon*' --since 2025
+      kb search licence --status contested --status refuted
     """
     where = make_filter(options)
     where.search = query
