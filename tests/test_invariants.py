@@ -3,6 +3,7 @@ rolls back whole, and the "database unchanged" digest sees the schema as well as
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from typing import TYPE_CHECKING
 
@@ -87,6 +88,9 @@ def test_the_sql_status_condition_is_the_python_standing(
             for name in STATUSES:
                 selected = set(session.scalars(select(Claim.id).where(status.condition(name))))
                 assert selected == {i for i, s in expected.items() if s == name}, name
+            for pair in itertools.combinations(STATUSES, 2):  # a repeated --status: any of
+                selected = set(session.scalars(select(Claim.id).where(status.any_of(pair))))
+                assert selected == {i for i, s in expected.items() if s in pair}, pair
             assert status.statuses(session, expected) == expected
             session.rollback()
     finally:

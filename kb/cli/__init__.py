@@ -102,6 +102,8 @@ def cli(ctx: click.Context, db: str | None, debug: bool) -> None:
     Example:
       kb seed
       kb claim list --country China --theme hardware
+      kb claim edit 12 --add-theme policy/export-controls
+      kb claim list --status contested --status refuted --format csv > contested.csv
     """
     app = App(db, debug)
     ctx.obj = app
@@ -115,9 +117,19 @@ def main() -> None:
     cli()
 
 
-from kb.cli import claim, compare, db, evidence, misc, provenance, source, transfer  # noqa: E402
+from kb.cli import (  # noqa: E402
+    claim,
+    compare,
+    db,
+    evidence,
+    misc,
+    provenance,
+    restore,
+    source,
+    transfer,
+)
 
-for module in (db, source, claim, evidence, misc, transfer, compare, provenance):
+for module in (db, source, claim, evidence, misc, transfer, compare, provenance, restore):
     for command in module.COMMANDS:
         cli.add_command(command)
 cli.add_command(__import__("kb.cli.serve", fromlist=["serve"]).serve)  # `kb serve` (kb/web/)

@@ -44,6 +44,23 @@ def claim_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+# `kb claim edit`'s changes to one list, beside --country/--theme/--actor (which replace it).
+LIST_CHANGES = [
+    (f"--{change}-{noun}", f"{change}_{plural}", metavar, f"{verb} {what}; repeatable.")
+    for noun, plural, metavar, what in (
+        ("country", "countries", "C", "a country or region"),
+        ("theme", "themes", "T", "a theme"),
+        ("actor", "actors", "A", "an actor"))
+    for change, verb in (("add", "Add"), ("remove", "Remove"))
+]
+
+
+def list_change_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for flag, name, metavar, help_ in reversed(LIST_CHANGES):
+        func = click.option(flag, name, multiple=True, metavar=metavar, help=help_)(func)
+    return func
+
+
 def fields_from(options: dict[str, Any], *, replace_lists: bool) -> ClaimFields:
     from kb.services.claims import ClaimFields
 
@@ -51,11 +68,12 @@ def fields_from(options: dict[str, Any], *, replace_lists: bool) -> ClaimFields:
         values = list(options.pop(name))
         return values if values or not replace_lists else None
 
+    changes = {name: listed(name) for _, name, _, _ in LIST_CHANGES if name in options}
     return ClaimFields(
         text=options.pop("text"), quote=options.pop("quote"), locator=options.pop("locator"),
         date=options.pop("date"), countries=listed("countries"), themes=listed("themes"),
         actors=listed("actors"), stance=options.pop("stance"),
-        attributed_to=options.pop("attributed_to"),
+        attributed_to=options.pop("attributed_to"), **changes,
     )
 
 
@@ -107,6 +125,7 @@ def list_(app: App, fmt: str, **options: Any) -> None:
       kb claim list --country China --theme hardware --since 2025
       kb claim list --country "Global South" --status unverified --format json
       kb claim list --search '"power grid" OR nuclear' --country US
+      kb claim list --country US --country China --all-countries --status contested --wide
     """
     list_claims(app, make_filter(options), fmt)
 
@@ -119,12 +138,14 @@ def list_claims(app: App, where: ClaimFilter, fmt: str) -> None:
     with app.read() as session:
         rows = query_claims(session, where)
     if fmt == "csv":  # the claim-file columns, whatever the rows (kb import reads it back)
+        from kb.cli.output import raw_csv
         from kb.formats import csv_claims
 
-        click.echo(csv_claims.dumps(rows), nl=False)
+        click.echo(csv_claims.dumps(rows, raw_csv()), nl=False)
         return
     emit(rows, fmt, CLAIM_COLUMNS, CLAIM_WIDTHS,
-         highlight=highlighter(where.search) if where.search else None, fields=CLAIM_FIELDS)
+         highlight=highlighter(where.search) if where.search else None, fields=CLAIM_FIELDS,
+         empty="no claims match")
 
 
 @claim_group.command("show")
@@ -203,37 +224,63 @@ def _quote_line(record: dict[str, Any]) -> str | None:
 @click.argument("claim_id", type=int)
 @click.option("--source", "source_key", metavar="KEY", help="Move it to another source.")
 @claim_options
+@list_change_options
 @pass_app
 def edit(app: App, claim_id: int, source_key: str | None, **options: Any) -> None:
-    """Change a claim; --country, --theme or --actor replace that whole list.
+    """Change a claim: --add-theme/--remove-theme (and -country, -actor) change one entry;
+    --country, --theme or --actor replace that whole list.
 
     Every change is kept in the claim's history (`kb claim history ID`).
 
     \b
     Example:
+      kb claim edit 12 --add-theme security/military --remove-actor Nvidia
       kb claim edit 12 --theme hardware/chips --theme policy/export-controls
     """
     from kb.services import claims
 
+    values = fields_from(options, replace_lists=True)
+    if values.is_empty() and source_key is None:
+        raise click.UsageError("nothing to change: give --text, --add-theme, ... "
+                               "(see `kb claim edit --help`)")
     with app.write() as session:
-        claims.edit(session, claim_id, fields_from(options, replace_lists=True), source_key)
+        claims.edit(session, claim_id, values, source_key)
     click.echo(claim_id)
 
 
 @claim_group.command("rm")
-@click.argument("claim_id", type=int)
+@click.argument("claim_id", type=int, required=False)
+@click.option("--all", "every", is_flag=True,
+              help="Remove every claim the filters match (asks first, or --yes).")
+@claim_filters
+@click.option("--yes", is_flag=True, help="With --all: do not ask (needed when not at a terminal).")
 @click.option("--force", is_flag=True, help="Also remove evidence links that cite it.")
 @pass_app
-def rm(app: App, claim_id: int, force: bool) -> None:
-    """Delete a claim and its own evidence links.
+def rm(app: App, claim_id: int | None, every: bool, yes: bool, force: bool,
+       **options: Any) -> None:
+    """Delete a claim and its own evidence links; or, with --all, every matching claim.
+
+    --all counts the claims the filters match and asks before removing them, all in one
+    transaction; claims that stay and lose evidence keep the change of standing in their
+    history.
 
     \b
     Example:
       kb claim rm 12
+      kb claim rm --source tomshardware2025h20 --all
+      kb claim rm --theme hardwre/chips --all --yes
     """
     from kb.errors import Conflict
     from kb.services import claims
 
+    where = make_filter(options)
+    from kb.services.query import ClaimFilter
+
+    if claim_id is not None and (every or where != ClaimFilter()):
+        raise click.UsageError("give a claim ID or --all with filters, not both")
+    if claim_id is None:
+        remove_all(app, where, every, yes, force)
+        return
     try:
         with app.write() as session:
             changes = claims.remove(session, claim_id, force=force)
@@ -242,6 +289,46 @@ def rm(app: App, claim_id: int, force: bool) -> None:
     for change in changes:
         click.echo(f"standing of {change}", err=True)
     click.echo(f"removed claim {claim_id}", err=True)
+
+
+def interactive() -> bool:
+    import sys
+
+    return sys.stdin.isatty()
+
+
+def remove_all(app: App, where: ClaimFilter, every: bool, yes: bool, force: bool) -> None:
+    from sqlalchemy import func, select
+
+    from kb.errors import Conflict
+    from kb.models import Claim
+    from kb.services import claims
+    from kb.services.query import select_claims
+
+    if not every:
+        raise click.UsageError("give a claim ID, or --all to remove every matching claim")
+    if not yes and not interactive():
+        raise click.UsageError("--all removes claims without asking only with --yes "
+                               "(stdin is not a terminal)")
+
+    def matching() -> Any:
+        return select_claims(session, where).with_only_columns(Claim.id)
+
+    with app.read() as session:
+        count = session.scalar(select(func.count()).select_from(matching().subquery())) or 0
+    if count == 0:
+        click.echo("no claims match", err=True)
+        return
+    if not yes:
+        click.confirm(f"remove {count} claim{'s' * (count != 1)}?", abort=True, err=True)
+    try:
+        with app.write() as session:
+            changes = claims.remove_matching(session, matching(), count, force=force)
+    except Conflict as exc:
+        raise Conflict(f"{exc} or pass --force") if "evidence" in str(exc) else exc from None
+    for change in changes:
+        click.echo(f"standing of {change}", err=True)
+    click.echo(f"removed {count} claim{'s' * (count != 1)}", err=True)
 
 
 @claim_group.command("history")
@@ -284,11 +371,16 @@ def search(app: App, query: str, fmt: str, **options: Any) -> None:
     filter of `kb claim list`. Every match is ranked, with or without --limit: --limit N
     shows the N best (equal ranks: the most recently added first).
 
+    Words match by their English stem: licence finds "licences", export finds "exported".
+    A "phrase" needs its words side by side and in order, each matched by its stem
+    ("export licence" also finds "exported licences"); case and accents never count.
+
     \b
     Example:
       kb search 'chips NOT Nvidia'
       kb search '"power grid" OR nuclear' --country US
       kb search 'semicon*' --since 2025
+      kb search licence --status contested --status refuted
     """
     where = make_filter(options)
     where.search = query

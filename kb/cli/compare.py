@@ -13,7 +13,7 @@ import click
 
 from kb.cli.app import App, pass_app
 from kb.cli.filters import claim_filters, make_filter
-from kb.cli.output import shorten
+from kb.cli.output import raw_csv, raw_option, shorten
 
 if TYPE_CHECKING:
     from kb.services.compare import Comparison
@@ -29,6 +29,7 @@ SHOWN = 3  # claims written out in a cell; beyond that the cell counts the rest
               help="Theme levels in a row: 1 for `hardware`, 2 for `hardware/chips`.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]),
               default="table", show_default=True)
+@raw_option
 @pass_app
 def compare(app: App, by: str, depth: int, fmt: str, **options: Any) -> None:
     """Compare countries side by side: a column per --country, a row per theme.
@@ -50,7 +51,7 @@ def compare(app: App, by: str, depth: int, fmt: str, **options: Any) -> None:
     if fmt == "json":
         click.echo(json.dumps(comparison.as_json(), indent=2, ensure_ascii=False))
     elif fmt == "csv":
-        click.echo(_csv(comparison), nl=False)
+        click.echo(_csv(comparison, raw_csv()), nl=False)
     elif fmt == "markdown":
         click.echo(_markdown(comparison))
     elif comparison.rows:
@@ -111,14 +112,17 @@ def _markdown(comparison: Comparison) -> str:
     return "\n".join(out)
 
 
-def _csv(comparison: Comparison) -> str:
-    """One row per theme (or actor), a column per country holding claim ids joined by `;`."""
+def _csv(comparison: Comparison, raw: bool = False) -> str:
+    """One row per theme (or actor), a column per country holding claim ids joined by `;`;
+    an actor's name that looks like a formula is protected unless `raw` (cells.protect)."""
+    from kb.formats.cells import protect
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([comparison.by, *comparison.columns])
     for key, cells in comparison.rows:
-        writer.writerow([key, *(";".join(map(str, cells[label]))
-                                for label in comparison.columns)])
+        writer.writerow([key if raw else protect(key), *(";".join(map(str, cells[label]))
+                                                         for label in comparison.columns)])
     return buffer.getvalue()
 
 

@@ -23,6 +23,8 @@ FILTER_OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "countries": ("--country", dict(
         multiple=True, metavar="C",
         help="Country (code, name or alias) or region; repeat for any of several.")),
+    "all_countries": ("--all-countries", dict(
+        is_flag=True, help="With repeated --country: claims about every one of them.")),
     "themes": ("--theme", dict(
         multiple=True, metavar="T",
         help="Theme, including its sub-themes; repeat for any of several.")),
@@ -31,7 +33,8 @@ FILTER_OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "since": ("--since", dict(metavar="D", help="Asserted on or after D (YYYY[-MM[-DD]]).")),
     "until": ("--until", dict(metavar="D", help="Asserted on or before D (YYYY[-MM[-DD]]).")),
     "status": ("--status", dict(
-        metavar="S", help=f"Standing from evidence: {', '.join(STATUS_CHOICES)}.")),
+        multiple=True, metavar="S",
+        help=f"Standing from evidence: {', '.join(STATUS_CHOICES)}; repeat for any of several.")),
     "search": ("--search", dict(metavar="Q",
                                 help='Full text: words, "a phrase", OR, NOT, prefix*.')),
     "quote_status": ("--quote-status", dict(

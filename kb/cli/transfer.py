@@ -9,6 +9,7 @@ import click
 
 from kb.cli.app import App, pass_app
 from kb.cli.filters import claim_filters, make_filter
+from kb.cli.output import raw_csv, raw_option
 
 CITATION_FORMATS = ["bibtex", "biblatex", "csl-json", "ris", "text", "html"]
 CLAIM_FORMATS = ["jsonl", "csv", "markdown", "claimreview"]
@@ -63,6 +64,7 @@ def citations(app: App, fmt: str, style: str, output: str | None, **options: Any
               help="Write to FILE (markdown writes its bibliography beside it).")
 @click.option("--style", help="markdown: the citation style pandoc uses (apa, chicago, mla, "
               "ieee, harvard, or a .csl file), written beside the brief.")
+@raw_option
 @pass_app
 def claims(app: App, fmt: str, output: str | None, style: str | None, **options: Any) -> None:
     """Write the matching claims: JSON Lines or CSV (for `kb import`), a cited Markdown brief,
@@ -71,6 +73,7 @@ def claims(app: App, fmt: str, output: str | None, style: str | None, **options:
     \b
     Example:
       kb export claims --format jsonl -o everything.jsonl
+      kb export claims --format csv --raw | my-program   # cells exactly as stored
       kb export claims --country China --format markdown --style apa -o brief.md
       pandoc --citeproc brief.md -o brief.html
     """
@@ -81,7 +84,7 @@ def claims(app: App, fmt: str, output: str | None, style: str | None, **options:
         from kb.services.views import claim_lines
 
         with app.read() as session:
-            lines = claim_lines(session, where, fmt)
+            lines = claim_lines(session, where, fmt, raw_csv())
             with click.open_file(output or "-", "w", encoding="utf-8") as stream:
                 for line in lines:
                     stream.write(line)

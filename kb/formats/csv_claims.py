@@ -12,6 +12,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from kb.errors import Invalid
+from kb.formats.cells import protect, unprotect
 from kb.formats.claim_files import CLAIM_FIELDS, BadRecord, Line, unknown
 from kb.text import refuse_nul
 
@@ -31,7 +32,9 @@ def read(lines: Iterable[str]) -> Iterator[Line]:
     if missing:
         raise BadRecord(1, f"the CSV header lacks {', '.join(missing)}")
     for row in reader:
-        data: dict[str, Any] = {k: (v if v != "" else None) for k, v in row.items() if k}
+        # kb's export protected formula-like cells with a leading ' (kb/formats/cells.py).
+        data: dict[str, Any] = {k: (unprotect(v) if v != "" else None)
+                                for k, v in row.items() if k}
         try:
             refuse_nul(data, "")
         except Invalid as exc:
@@ -57,7 +60,9 @@ def cell(value: Any) -> str:
 class Writer:
     """Rows to CSV text, the header first: `header()`, then `row(record)` per claim."""
 
-    def __init__(self) -> None:
+    def __init__(self, raw: bool = False) -> None:
+        """`raw`: cells as they are; else a formula-like cell is protected (cells.protect)."""
+        self.raw = raw
         self.buffer = io.StringIO()
         self.writer = csv.DictWriter(self.buffer, CLAIM_FIELDS, lineterminator="\n",
                                      extrasaction="ignore")
@@ -73,10 +78,11 @@ class Writer:
         return self._take()
 
     def row(self, record: dict[str, Any]) -> str:
-        self.writer.writerow({k: cell(record.get(k)) for k in CLAIM_FIELDS})
+        values = {k: cell(record.get(k)) for k in CLAIM_FIELDS}
+        self.writer.writerow(values if self.raw else {k: protect(v) for k, v in values.items()})
         return self._take()
 
 
-def dumps(records: Iterable[dict[str, Any]]) -> str:
-    writer = Writer()
+def dumps(records: Iterable[dict[str, Any]], raw: bool = False) -> str:
+    writer = Writer(raw)
     return writer.header() + "".join(writer.row(r) for r in records)

@@ -515,15 +515,15 @@ def closure(session: Session, claim_ids: list[int]) -> list[int]:
     return sorted(found)
 
 
-def export_lines(session: Session, claim_ids: list[int], fmt: str, every_source: bool = False
-                 ) -> Iterator[str]:
+def export_lines(session: Session, claim_ids: list[int], fmt: str, every_source: bool = False,
+                 raw: bool = False) -> Iterator[str]:
     """JSON Lines (regions, sources, then claims with their evidence and every claim that
     evidence cites) or CSV (the claims alone), chunk by chunk."""
     from kb.formats import csv_claims, jsonl
     from kb.services.query import records
 
     if fmt == "csv":
-        writer = csv_claims.Writer()
+        writer = csv_claims.Writer(raw)
         yield writer.header()
     else:
         claim_ids = closure(session, claim_ids)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -44,6 +44,9 @@ def sources_for(session: Session, where: ClaimFilter | None) -> list[Source]:
     """The distinct sources behind the matching claims; every source without filters."""
     if where is None or where == ClaimFilter():
         return sources.list_all(session)
+    if where.source and replace(where, source=None) == ClaimFilter():
+        # `--source KEY` alone names the source: its citation does not wait for its claims.
+        return [sources.get(session, where.source)]
     behind = select_claims(session, where).with_only_columns(Claim.source_id)
     return list(session.scalars(
         select(Source).where(Source.id.in_(behind)).order_by(Source.key)))

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from kb.dates import PartialDate, parse_optional, plain_date
 from kb.errors import Conflict, Invalid, NotFound
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from datetime import datetime
 
-    from sqlalchemy import Table
+    from sqlalchemy import Select, Table
     from sqlalchemy.orm import Session
 
     from kb.services.deletion import StandingChange
@@ -62,6 +62,17 @@ class ClaimFields:
     actors: list[str] | None = None
     stance: str | None = None  # asserts (default), hedges, reports, predicts, denies
     attributed_to: str | None = None
+    # An edit's changes to a list, applied after a replacement (`countries` ...) if both given.
+    add_countries: list[str] | None = None
+    remove_countries: list[str] | None = None
+    add_themes: list[str] | None = None
+    remove_themes: list[str] | None = None
+    add_actors: list[str] | None = None
+    remove_actors: list[str] | None = None
+
+    def is_empty(self) -> bool:
+        """Nothing given: an edit of nothing (the CLI calls that a usage error)."""
+        return all(value is None for value in vars(self).values())
 
 
 def get(session: Session, claim_id: int) -> Claim:
@@ -115,6 +126,14 @@ def normalize(values: ClaimFields, source_issued: str | None = None, *, new: boo
         from kb.services.provenance import stance_values
 
         out["stance"] = stance_values(values.stance, values.attributed_to, out.get("quote"))
+    if not new:  # additions and removals: the same rules as the lists they change
+        for change in ("add", "remove"):
+            if (places := getattr(values, f"{change}_countries")) is not None:
+                out[f"{change}_places"] = _unique(places)
+            if (paths := getattr(values, f"{change}_themes")) is not None:
+                out[f"{change}_themes"] = _unique(_theme(t) for t in paths)
+            if (names := getattr(values, f"{change}_actors")) is not None:
+                out[f"{change}_actors"] = _unique(_actor_name(a) for a in names)
     return out
 
 
@@ -251,6 +270,7 @@ def edit(session: Session, claim_id: int, values: ClaimFields, source_key: str |
         claim.themes = taxonomy.themes(session, given["themes"])
     if "actors" in given:
         claim.actors = taxonomy.actors(session, given["actors"])
+    _change_lists(session, claim, given)
     if "stance" in given:
         stance = given["stance"]
         if values.stance is None:  # only --attributed-to given: the stance stays
@@ -274,6 +294,45 @@ def edit(session: Session, claim_id: int, values: ClaimFields, source_key: str |
     return claim
 
 
+def _change_lists(session: Session, claim: Claim, given: dict[str, Any]) -> None:
+    """--add-* and --remove-*: an addition is resolved like a new claim's names (a new theme
+    is announced); a removal must name something the claim has, else NotFound (exit 1)."""
+    from kb.suggest import did_you_mean
+
+    if "add_places" in given:
+        places = taxonomy.resolve_places(session, given["add_places"], "add-country")
+        claim.countries = _unique_rows([*claim.countries, *places.countries])
+        claim.regions = _unique_rows([*claim.regions, *places.regions])
+    for name in given.get("remove_places", []):
+        places = taxonomy.resolve_places(session, [name], "remove-country")
+        if not (set(places.countries) & set(claim.countries)
+                or set(places.regions) & set(claim.regions)):
+            has = [c.code for c in claim.countries] + [r.name for r in claim.regions]
+            raise NotFound(f"claim {claim.id} is not about {name!r}" + did_you_mean(name, has))
+        claim.countries = [c for c in claim.countries if c not in places.countries]
+        claim.regions = [r for r in claim.regions if r not in places.regions]
+    if "add_themes" in given:
+        claim.themes = _unique_rows([*claim.themes, *taxonomy.themes(session,
+                                                                      given["add_themes"])])
+    for path in given.get("remove_themes", []):
+        has = [t.path for t in claim.themes]
+        if path not in has:
+            raise NotFound(f"claim {claim.id} has no theme {path!r}" + did_you_mean(path, has))
+        claim.themes = [t for t in claim.themes if t.path != path]
+    if "add_actors" in given:
+        claim.actors = _unique_rows([*claim.actors, *taxonomy.actors(session,
+                                                                      given["add_actors"])])
+    for name in given.get("remove_actors", []):
+        has = [a.name for a in claim.actors]
+        if name.lower() not in {h.lower() for h in has}:
+            raise NotFound(f"claim {claim.id} has no actor {name!r}" + did_you_mean(name, has))
+        claim.actors = [a for a in claim.actors if a.name.lower() != name.lower()]
+
+
+def _unique_rows(rows: list[Any]) -> list[Any]:
+    return list(dict.fromkeys(rows))
+
+
 def remove(session: Session, claim_id: int, force: bool = False) -> list[StandingChange]:
     """Delete a claim and its own evidence; with `force` also the links that cite it.
     Returns the other claims whose standing that changed (also kept in their histories)."""
@@ -288,6 +347,31 @@ def remove(session: Session, claim_id: int, force: bool = False) -> list[Standin
         )
     return deletion.delete_claims(session, select(Claim.id).where(Claim.id == claim_id),
                                   f"claim {claim_id} was removed")
+
+
+def remove_matching(session: Session, matching: Select[Any], expected: int,
+                    force: bool = False) -> list[StandingChange]:
+    """Delete every claim `matching` (a SELECT of claim ids) selects, in one statement set.
+
+    `expected` is the count the user confirmed: if the set changed since (another writer),
+    nothing is removed. Evidence citing a removed claim from a claim that stays is refused
+    unless `force`, as for one claim."""
+    ids = matching.subquery("matching")
+    found = session.scalar(select(func.count()).select_from(ids))
+    if found != expected:
+        raise Conflict(f"{found} claims match now, not the {expected} confirmed; "
+                       "nothing was removed (run it again)")
+    citing = session.execute(
+        select(Evidence.evidence_claim_id, Evidence.claim_id)
+        .where(Evidence.evidence_claim_id.in_(select(ids.c.id)),
+               Evidence.claim_id.not_in(select(ids.c.id)))
+        .order_by(Evidence.evidence_claim_id, Evidence.claim_id).limit(5)).all()
+    if citing and not force:
+        cited, by = citing[0]
+        raise Conflict(f"claim {cited} is evidence for claim {by}, which stays; "
+                       "remove that evidence first")
+    return deletion.delete_claims(session, select(ids.c.id),
+                                  f"{expected} claims were removed together")
 
 
 def fields(source_key: str, text: str, quote: str | None, locator: str | None,

@@ -36,12 +36,13 @@ class ClaimFilter:
     """The filters `kb claim list` and the exports share; empty means "every claim"."""
 
     countries: list[str] = field(default_factory=list)
+    all_countries: bool = False  # every one of `countries`, not any of them
     themes: list[str] = field(default_factory=list)
     source: str | None = None
     actor: str | None = None
     since: str | None = None
     until: str | None = None
-    status: str | None = None
+    status: list[str] = field(default_factory=list)  # any of them
     search: str | None = None
     quote_status: str | None = None
     include_retracted: bool = False
@@ -69,7 +70,10 @@ def select_claims(session: Session, where: ClaimFilter) -> Select[Claim]:
             by_theme = True
         else:
             stmt = stmt.where(taxonomy.claims_with_themes(ids))
-    if where.countries:
+    if where.countries and where.all_countries:
+        for name in where.countries:  # one EXISTS per place: a claim about each of them
+            stmt = stmt.where(taxonomy.claims_about(taxonomy.resolve_places(session, [name])))
+    elif where.countries:
         stmt = stmt.where(taxonomy.claims_about(taxonomy.resolve_places(session,
                                                                              where.countries)))
     if where.source:
@@ -89,7 +93,7 @@ def select_claims(session: Session, where: ClaimFilter) -> Select[Claim]:
         if by_theme:
             stmt = stmt.where(ClaimTheme.date_start <= until.end)  # a range on the index
     if where.status:
-        stmt = stmt.where(status.condition(where.status))
+        stmt = stmt.where(status.any_of(where.status))
     if where.quote_status:
         from kb.services import texts
 

@@ -86,11 +86,19 @@ def _ascii_word(text: str) -> str:
 
 
 def make_key(session: Session, source: Source) -> str:
-    """`family` + year + first significant title word, e.g. `npr2026china`; a-z on collision."""
+    """Who + year + first significant title word, e.g. `npr2026china`; a-z on collision.
+
+    Who, as Better BibTeX does: the first author's family name, else the container, else the
+    publisher (`tomshardware2025h20`), else the title's first word (the next one follows the
+    year) — never a bare year such as `2025u`."""
     first = source.authors[0] if source.authors else None
-    who = (first.family or _short_name(author_display(first))) if first else _short_name(
-        source.publisher or "")
     words = [w for w in re.split(r"\W+", source.title) if w and w.lower() not in _STOPWORDS]
+    if first:
+        who = first.family or _short_name(author_display(first))
+    elif source.container or source.publisher:
+        who = _short_name(source.container or source.publisher or "")
+    else:
+        who = words.pop(0) if words else ""
     year = SourceDate(edtf=source.issued).year if source.issued else None
     when = "" if year is None else str(year) if year > 0 else f"{1 - year}bc"
     stem = _ascii_word(who) + when + (_ascii_word(words[0]) if words else "")

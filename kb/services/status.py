@@ -77,3 +77,8 @@ def condition(status: str) -> ColumnElement[bool]:
         "contested": and_(supports, refutes),
         "unverified": and_(not_(supports), not_(refutes)),
     }[status]
+
+
+def any_of(names: Iterable[str]) -> ColumnElement[bool]:
+    """Claims whose derived status is any of these (`--status contested --status refuted`)."""
+    return or_(*(condition(name) for name in dict.fromkeys(names)))

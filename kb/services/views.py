@@ -57,10 +57,12 @@ def claim_view(session: Session, claim_id: int, style: str | None = None) -> dic
     return record
 
 
-def claim_lines(session: Session, where: ClaimFilter, fmt: str) -> Iterator[str]:
-    """The matching claims as JSON Lines or CSV, a file `kb import` reads back."""
+def claim_lines(session: Session, where: ClaimFilter, fmt: str, raw: bool = False
+                ) -> Iterator[str]:
+    """The matching claims as JSON Lines or CSV, a file `kb import` reads back; `raw`: CSV
+    cells unprotected (kb/formats/cells.py)."""
     from kb.services.bulk import export_lines
 
     ids = list(session.scalars(select_claims(session, where).with_only_columns(Claim.id)
                                .order_by(Claim.id)))
-    return export_lines(session, ids, fmt, every_source=where == ClaimFilter())
+    return export_lines(session, ids, fmt, every_source=where == ClaimFilter(), raw=raw)

@@ -96,7 +96,7 @@ def claim_filter(params: QueryParams) -> ClaimFilter:
         countries=_values(params, "country"), themes=_values(params, "theme"),
         source=_one(params, "source"), actor=_one(params, "actor"),
         since=_one(params, "since"), until=_one(params, "until"),
-        status=_one(params, "status"), search=_one(params, "q") or _one(params, "search"),
+        status=_values(params, "status"), search=_one(params, "q") or _one(params, "search"),
         limit=_number(params, "limit", None),
     )
 
@@ -107,9 +107,10 @@ FILTER_KEYS = ("country", "theme", "source", "actor", "since", "until", "status"
 def filter_params(where: ClaimFilter) -> list[tuple[str, str]]:
     """A filter back as query-string pairs, in the CLI's names."""
     pairs = [("country", c) for c in where.countries] + [("theme", t) for t in where.themes]
+    pairs += [("status", s) for s in where.status]
     for name, value in (("source", where.source), ("actor", where.actor),
                         ("since", where.since), ("until", where.until),
-                        ("status", where.status), ("q", where.search)):
+                        ("q", where.search)):
         if value:
             pairs.append((name, value))
     return pairs
