@@ -184,8 +184,8 @@ def test_an_empty_listing_is_silent_piped_and_says_so_on_a_terminal(
     monkeypatch.setattr(output, "_on_terminal", lambda: True)
     shown = kb("claim", "list")
     assert shown.exit_code == 0
-    assert shown.stdout.split() == ["ID", "DATE", "SOURCE", "STATUS", "COUNTRIES", "THEMES",
-                                    "TEXT"]
+    assert shown.stdout.split() == ["ID", "DATE", "SOURCE", "STATUS", "QUOTE_STATUS",
+                                    "COUNTRIES", "THEMES", "TEXT"]
     assert shown.stderr == "no claims match\n"
 
 
