@@ -63,7 +63,7 @@ def _person(rng: random.Random, latex: bool) -> tuple[str, str]:
 def works(size: int, seed: int = 12) -> list[dict[str, object]]:
     """The library as plain records, which each format writes its own way."""
     rng = random.Random(seed)
-    out = []
+    out: list[dict[str, object]] = []
     for number in range(size):
         kind = KINDS[number % len(KINDS)]
         people = [_person(rng, latex=False) for _ in range(rng.randint(1, 4))]

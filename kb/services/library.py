@@ -19,7 +19,7 @@ import itertools
 import json
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import insert, select
 
@@ -33,6 +33,7 @@ from kb.services import sources
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from sqlalchemy import Table
     from sqlalchemy.orm import Session
 
     from kb.services.sources import SourceFields
@@ -206,20 +207,29 @@ def insert_new(session: Session, new: list[NewSource]) -> list[tuple[int, str, s
                {item.row["key"] for item in new if item.row["key"]})
     now = utcnow()
     rows = [item.row | {"created_at": now, "updated_at": now} for item in new]
-    ids = list(session.scalars(
-        insert(Source).returning(Source.id, sort_by_parameter_order=True), rows))
+    # Plain executemany, then the ids by key: RETURNING in parameter order made SQLAlchemy
+    # send the rows one statement each (2.5 s of a 1,000-entry import).
+    session.execute(insert(_table(Source)), rows)
+    by_key = {key: source_id for key, source_id in session.execute(
+        select(Source.key, Source.id).where(Source.key.in_([row["key"] for row in rows])))}
+    ids = [by_key[row["key"]] for row in rows]
     authors = [a | {"source_id": source_id} for source_id, item in zip(ids, new, strict=True)
                for a in item.authors]
     if authors:
-        session.execute(insert(SourceAuthor), authors)
+        session.execute(insert(_table(SourceAuthor)), authors)
     who = sources.actor()
-    session.execute(insert(SourceRevision), [
+    session.execute(insert(_table(SourceRevision)), [
         {"source_id": source_id, "source_key": item.row["key"], "action": "create",
          "actor": who, "changed_at": now, "before": None,
          "after": json.dumps(snapshot_of(item.row, item.authors), ensure_ascii=False)}
         for source_id, item in zip(ids, new, strict=True)])
     return [(source_id, item.row["key"], item.origin)
             for source_id, item in zip(ids, new, strict=True)]
+
+
+def _table(model: Any) -> Table:
+    """The Core table of a model: a Core INSERT skips the ORM's per-row bookkeeping."""
+    return cast("Table", model.__table__)
 
 
 def _make_keys(session: Session, keyless: list[NewSource], taken: set[str]) -> None:
