@@ -265,19 +265,20 @@ _ESCAPED = re.compile(r"\\([&%$#_])")
 _UNSAFE = re.compile(r"(?<!\\)[$%#_^~]|``|''|\\[\\{}]")
 
 
+def _accent(match: re.Match[str]) -> str:
+    base = match.group(2) or match.group(3)
+    base = {"\\i": "i", "\\j": "j"}.get(base, base)
+    return base + _ACCENT_MARKS[match.group(1)]
+
+
 def _decode_common(text: str) -> str | None:
     if _UNSAFE.search(text):
         return None
 
-    def accent(match: re.Match[str]) -> str:
-        base = match.group(2) or match.group(3)
-        base = {"\\i": "i", "\\j": "j"}.get(base, base)
-        return base + _ACCENT_MARKS[match.group(1)]
-
     out = _QUOTED.sub(lambda m: "“" + m.group(1) + "”", text)
     out = _STYLED.sub("", out)  # the braced argument stays, to be unbraced below
-    out = _SYMBOL_ACCENT.sub(accent, out)
-    out = _LETTER_ACCENT.sub(accent, out)
+    out = _SYMBOL_ACCENT.sub(_accent, out)
+    out = _LETTER_ACCENT.sub(_accent, out)
     out = _LETTER_MACRO.sub(lambda m: _LETTERS[m.group(1)], out)
     out = _ESCAPED.sub(lambda m: m.group(1), out).replace("\\ ", " ")
     if "\\" in out or not _balanced(out):
@@ -348,6 +349,9 @@ def _names_from(value: str) -> list[Name]:
         split_multiple_persons_names,
     )
 
+    # Accents first: the name splitter reads the ~ of `Nu\~{n}ez` as a space between names.
+    value = unicodedata.normalize("NFC", _LETTER_ACCENT.sub(_accent, _SYMBOL_ACCENT.sub(
+        _accent, value)))
     names = []
     for person in split_multiple_persons_names(value):
         person = person.strip()
