@@ -414,6 +414,12 @@ def _joined(fields: dict[str, str], main: str, sub: str) -> str | None:
     return text
 
 
+def _with_addon(title: str | None, addon: str | None) -> str | None:
+    """A title and its addon as pandoc joins them: `Elementary particle theory. Proceedings
+    of the Eighth Nobel Symposium`."""
+    return f"{title}. {addon}" if title and addon and addon.strip() else title
+
+
 def load(text: str) -> Loaded:
     """The references in a .bib file; entries that are not works become warnings."""
     import bibtexparser
@@ -466,7 +472,8 @@ def _reference(key: str, kind: str, fields: dict[str, str], where: str, loaded: 
         or DEFAULT_CSL.get(kind, "document")
     containers = [c for c in (_joined(fields, "journaltitle", "journalsubtitle"),
                               fields.get("journal"),
-                              _joined(fields, "booktitle", "booksubtitle"),
+                              _with_addon(_joined(fields, "booktitle", "booksubtitle"),
+                                          fields.get("booktitleaddon")),
                               _joined(fields, "maintitle", "mainsubtitle"),
                               fields.get("titleaddon"), fields.get("howpublished")) if c]
     publishers = [fields[f] for f in ("publisher", "institution", "school", "organization")
@@ -525,6 +532,15 @@ def _reference(key: str, kind: str, fields: dict[str, str], where: str, loaded: 
         loaded.unmapped.add(next(f for f in ("institution", "school", "organization")
                                  if fields.get(f) == extra_publisher), where)
     language = (fields.get("langid") or fields.get("language") or "").strip()
+    # Text that decodes to nothing (a macro kb does not know, alone in a field) is said, never
+    # silently dropped.
+    for name, raw in (("container", containers[0] if containers else ""),
+                      ("publisher", publishers[0] if publishers else ""),
+                      ("annotation", fields.get("annotation") or fields.get("annote") or ""),
+                      *((f, fields[f]) for f in FIELDS if fields.get(f))):
+        if raw.strip() and not _decode(raw):
+            loaded.warnings.append(f"{where}: {name} '{raw.strip()}' decodes to no text; "
+                                   "left empty")
     return Reference(
         key=key, type=csl_type, title=_decode(title),
         type_known=kind != "misc" or bool(subtype),
