@@ -139,6 +139,15 @@ def test_a_library_imports_in_batches_by_the_single_source_rules(kb: KB, tmp_pat
     assert len(keys) == 1
     shown = json.loads(kb.ok("source", "show", keys[0], "--format", "json"))
     assert shown["extra"]["custom"] == {"id": "99"}
+    # Indexed for search once each, whichever way each went in.
+    assert sources(kb, "--search", '"work 650"') == ["k650"]
+    assert len(set(sources(kb, "--search", "doe"))) == len(sources(kb, "--author", "doe")) == 700
+    if kb.url.startswith("sqlite"):
+        import sqlite3
+
+        with sqlite3.connect(kb.path) as conn:
+            conn.execute("INSERT INTO source_fts (source_fts) VALUES ('integrity-check')")
+            assert conn.execute("SELECT count(*) FROM source_fts").fetchone() == (701,)
     again = kb("import", str(path))
     assert "added 0, updated 0, unchanged 0, skipped 801" in again.stderr
 
