@@ -269,5 +269,12 @@ def test_titles_authors_and_containers_carry_pandocs_words(path: Path) -> None:
                     "title", "volume-title", "container-title")))))
     for key, ours_union, pandoc_union in unions:
         assert ours_union == pandoc_union, key
+    # @set entries (biblatex's groups of other entries) kb skips with a warning: pandoc
+    # writes them as items with no type, title or author, only the annotation, so nothing a
+    # researcher cites is lost; their members are imported as the works they are. Crossrefs kb
+    # resolves itself (booktitle, booksubtitle, publisher, date, location, institution from
+    # the parent), and no difference from pandoc is left from them.
+    for key in set(theirs) - {ref.key for ref in loaded.references}:
+        assert not theirs[key].get("title") and not theirs[key].get("author"), key
     # Every difference written down is still one (a fix removes its line here).
     assert sorted(differences) == sorted(k for k in KNOWN if k[0] == path.name)
