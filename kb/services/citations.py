@@ -129,7 +129,7 @@ def parse(data: bytes | str, fmt: str, name: str = "the file") -> Loaded:
     loaded.unmapped.where.clear()
     # A NUL can only come from the file's text: looking for it record by record cost 25% of a
     # BibTeX import, so only a file that holds one is searched for where.
-    has_nul = "\x00" in text
+    has_nul = "\x00" in text or "\\u0000" in text  # a NUL escaped in JSON too
     for number, ref in enumerate(loaded.references, start=1):
         ref.origin = ref.origin or (f"entry {ref.key}" if fmt in ("bibtex", "biblatex")
                                     else ref.key or f"record {number}")
