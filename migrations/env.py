@@ -31,7 +31,8 @@ def database_url() -> str:
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
                    ) -> bool:
     # Full-text search tables are made by raw SQL in a migration; the models do not describe them.
-    return not (type_ == "table" and name is not None and name.startswith("claim_fts"))
+    return not (type_ == "table" and name is not None
+                and name.startswith(("claim_fts", "source_fts")))
 
 
 def run_migrations_offline() -> None:

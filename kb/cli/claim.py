@@ -130,7 +130,8 @@ def list_(app: App, fmt: str, **options: Any) -> None:
     list_claims(app, make_filter(options), fmt)
 
 
-def list_claims(app: App, where: ClaimFilter, fmt: str) -> None:
+def list_claims(app: App, where: ClaimFilter, fmt: str) -> int:
+    """Print the matching claims; how many there were."""
     from kb.services.query import query_claims
     from kb.services.search import highlighter
     from kb.services.views import CLAIM_FIELDS
@@ -142,10 +143,11 @@ def list_claims(app: App, where: ClaimFilter, fmt: str) -> None:
         from kb.formats import csv_claims
 
         click.echo(csv_claims.dumps(rows, raw_csv()), nl=False)
-        return
+        return len(rows)
     emit(rows, fmt, CLAIM_COLUMNS, CLAIM_WIDTHS,
          highlight=highlighter(where.search) if where.search else None, fields=CLAIM_FIELDS,
          empty="no claims match")
+    return len(rows)
 
 
 @claim_group.command("show")
@@ -361,10 +363,12 @@ def history(app: App, claim_id: int, fmt: str) -> None:
 
 @click.command("search")
 @click.argument("query")
+@click.option("--sources", "in_sources", is_flag=True,
+              help="Search the library's sources (title, authors, container, DOI) instead.")
 @claim_filters
 @format_option
 @pass_app
-def search(app: App, query: str, fmt: str, **options: Any) -> None:
+def search(app: App, query: str, fmt: str, in_sources: bool, **options: Any) -> None:
     """Full-text search of claims, quotes and source titles, best matches first.
 
     QUERY takes words (all must match), "exact phrases", OR, NOT and prefix* — and every
@@ -381,10 +385,35 @@ def search(app: App, query: str, fmt: str, **options: Any) -> None:
       kb search '"power grid" OR nuclear' --country US
       kb search 'semicon*' --since 2025
       kb search licence --status contested --status refuted
+      kb search --sources 'Müller lithography'
     """
+    import shlex
+
+    from kb.services.query import ClaimFilter
+    from kb.services.search import highlighter
+
     where = make_filter(options)
+    if in_sources:
+        if where != ClaimFilter():
+            raise click.UsageError("--sources takes no claim filters (see `kb source list`)")
+        from kb.services.source_query import SourceFilter
+        from kb.services.views import SOURCE_FIELDS, source_list
+
+        with app.read() as session:
+            rows = source_list(session, SourceFilter(search=query))
+        emit(rows, fmt, ["key", "type", "date", "claims", "title"], {"title": 60},
+             highlight=highlighter(query), fields=SOURCE_FIELDS)
+        return
     where.search = query
-    list_claims(app, where, fmt)
+    found = list_claims(app, where, fmt)
+    if not found:
+        from kb.services.source_query import SourceFilter, query_sources
+
+        with app.read() as session:
+            matched = len(query_sources(session, SourceFilter(search=query)))
+        if matched:
+            click.echo(f"no claims match, but {matched} source(s) do: "
+                       f"kb search --sources {shlex.quote(query)}", err=True)
 
 
 COMMANDS = [claim_group, search]

@@ -115,21 +115,44 @@ def add(app: App, key: str | None, **options: Any) -> None:
 
 
 @source_group.command("list")
+@click.option("--search", "words", metavar="WORDS",
+              help="Full text over title (with subtitle), authors, container and DOI: words, "
+                   '"phrases", OR, NOT, prefix*; best matches first.')
+@click.option("--author", metavar="NAME", help="An author whose name contains NAME.")
+@click.option("--type", "type_", metavar="CSL_TYPE", help="Only this CSL item type.")
+@click.option("--since", metavar="D", help="Issued on or after D (YYYY, YYYY-MM, YYYY-MM-DD).")
+@click.option("--until", metavar="D", help="Issued on or before D.")
+@click.option("--has-claims/--no-claims", "has_claims", default=None,
+              help="Only sources that make claims (or only those that make none).")
 @format_option
 @pass_app
-def list_(app: App, fmt: str) -> None:
-    """List every source with how many claims it makes.
+def list_(app: App, fmt: str, words: str | None, author: str | None, type_: str | None,
+          since: str | None, until: str | None, has_claims: bool | None) -> None:
+    """List sources with how many claims each makes; filters narrow the library.
 
     \b
     Example:
       kb source list --format csv
+      kb source list --search 'semicon* supply' --since 2020 --no-claims
+      kb source list --author Müller --type article-journal
     """
     from kb.services import views
+    from kb.services.source_query import SourceFilter
 
+    where = SourceFilter(search=words, author=author, type=type_, since=since, until=until,
+                         has_claims=has_claims)
     with app.read() as session:
-        rows = views.source_list(session)
+        rows = views.source_list(session, where)
     emit(rows, fmt, ["key", "type", "date", "claims", "title"], {"title": 60},
-         fields=views.SOURCE_FIELDS)
+         highlight=_highlighter(words), fields=views.SOURCE_FIELDS)
+
+
+def _highlighter(words: str | None) -> Any:
+    if not words:
+        return None
+    from kb.services.search import highlighter
+
+    return highlighter(words)
 
 
 @source_group.command("show")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from kb.models import Claim, Source
 from kb.services import claims, sources
 from kb.services.query import ClaimFilter, select_claims
+from kb.services.source_query import SourceFilter
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -38,8 +39,12 @@ THEME_FIELDS = ("theme", "claims", "with_subthemes")
 REGION_FIELDS = ("name", "countries", "claims", "note")
 
 
-def source_list(session: Session) -> list[dict[str, Any]]:
-    """Every source (by key) with how many claims it makes."""
+def source_list(session: Session, where: SourceFilter | None = None) -> list[dict[str, Any]]:
+    """Every source (by key) with how many claims it makes; with `where`, those matching."""
+    if where is not None and where != SourceFilter():
+        from kb.services.source_query import source_rows
+
+        return source_rows(session, where)
     counts = sources.claim_counts(session)
     return [sources.record(s) | {"claims": counts.get(s.id, 0)}
             for s in sources.list_all(session)]
