@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 
 # The newest migration. A test checks it against Alembic's head, so that a database already at
 # head is recognised with one SELECT and Alembic is imported only when a migration must run.
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0009"
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BUSY_TIMEOUT_MS = 5000
@@ -39,6 +41,31 @@ def resolve_url(db: str | None) -> str:
     if "://" in value:
         return value
     return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+URL_FORMS = ("a SQLite path, sqlite:///PATH, or "
+             "postgresql+psycopg://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+
+
+def check_url(url: str) -> None:
+    """Refuse, in one line naming the forms kb takes, a URL kb has no driver for or cannot
+    read (SQLAlchemy would raise NoSuchModuleError, ModuleNotFoundError or ValueError)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    scheme = url.split("://", 1)[0]
+    port = re.match(r"[^:/]+://(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/?]*)(?::([^/?]*))?", url)
+    if port and port.group(1) and not port.group(1).isdigit():
+        raise KBError(f"database URL {scheme}://...: the port {port.group(1)!r} is not a "
+                      f"number; kb takes {URL_FORMS}")
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise KBError(f"database URL {scheme}://...: not a URL kb can read; "
+                      f"kb takes {URL_FORMS}") from None
+    if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+        raise KBError(f"database URL {scheme}://...: kb has no driver for {scheme!r}; "
+                      f"kb takes {URL_FORMS}")
 
 
 def resource_dir(name: str) -> Path:
@@ -88,6 +115,10 @@ def make_engine(url: str, *, foreign_keys: bool = True, begin: str = "DEFERRED")
         event.listen(engine, "connect", _sqlite_connect_hook(foreign_keys))
         event.listen(engine, "begin", _sqlite_begin_hook(begin))
         return engine
+    # psycopg logs what it cannot report while unwinding a broken pipeline ("error ignored
+    # terminating <psycopg.Pipeline [BAD]>"); with no handler, logging's last resort printed
+    # it to the user's terminal beside kb's own one line, which says what went wrong.
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
     return create_engine(url, pool_pre_ping=False)
 
 
@@ -101,6 +132,8 @@ def migration_engine(url: str) -> Engine:
 def sqlite_path(url: str) -> Path | None:
     from sqlalchemy.engine import make_url
 
+    if not url.startswith("sqlite"):
+        return None  # before parsing: a URL kb cannot read is refused by check_url
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
@@ -111,6 +144,7 @@ class Database:
     """One database: the engine, and sessions for reading or writing inside one transaction."""
 
     def __init__(self, url: str) -> None:
+        check_url(url)
         self.url = url
         path = sqlite_path(url)
         if path is not None and url == default_url():
@@ -118,14 +152,23 @@ class Database:
             # path the user named is left alone, so a typo is an error rather than a folder.
             path.parent.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(url)
+        # Once connected, a connection error means the connection was lost, not refused.
+        self.connected = False
+        event.listen(self.engine, "connect", self._on_connect)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(
             self.engine.execution_options(kb_begin="IMMEDIATE"), expire_on_commit=False
         )
 
+    def _on_connect(self, _dbapi_connection: object, _record: object) -> None:
+        self.connected = True
+
+    def _connected(self) -> bool:
+        return self.connected
+
     def ensure_current(self) -> None:
         """Create or migrate the schema to head; one SELECT when it already is."""
-        with translate_errors(self.url):
+        with translate_errors(self.url, self._connected):
             revision = self.current_revision()
             if revision == HEAD_REVISION:
                 return
@@ -175,13 +218,15 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with translate_errors(self.url), self._sessions() as session, session.begin():
+        with (translate_errors(self.url, self._connected), self._sessions() as session,
+              session.begin()):
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction for the whole command: it commits whole or changes nothing."""
-        with translate_errors(self.url), self._writer() as session, session.begin():
+        with (translate_errors(self.url, self._connected), self._writer() as session,
+              session.begin()):
             if session.get_bind().dialect.name == "postgresql":
                 # Writers take turns, as SQLite's BEGIN IMMEDIATE makes them: two commands
                 # creating the same new country or theme at once must not collide.
@@ -194,7 +239,7 @@ class Database:
             raise KBError("kb backup copies SQLite databases; for PostgreSQL use pg_dump")
         if target.exists():
             raise KBError(f"backup target '{target}' exists; choose a new file")
-        with translate_errors(self.url):
+        with translate_errors(self.url, self._connected):
             source = self.engine.raw_connection()
             try:
                 copy = sqlite3.connect(target)
@@ -257,7 +302,11 @@ def _cannot_connect(exc: DBAPIError, code: str | None) -> bool:
     return code[:2] in ("08", "28") or code in ("3D000", "57P03")
 
 
-def _refusal(exc: DBAPIError, url: str) -> KBError | None:
+# Connection exceptions (08), and the server ending a session: admin_shutdown, crash_shutdown.
+LOST = ("57P01", "57P02")
+
+
+def _refusal(exc: DBAPIError, url: str, connected: bool = False) -> KBError | None:
     """The one line a user sees for a driver error they can cause, or None to re-raise."""
     text_ = str(exc.orig).strip()
     message = text_.splitlines()[0] if text_ else ""
@@ -277,6 +326,15 @@ def _refusal(exc: DBAPIError, url: str) -> KBError | None:
         return KBError(f"cannot open database '{where}': {message}")
     if _is(code, "SQLITE_NOTADB", "SQLITE_CORRUPT"):
         return KBError(f"database '{where}' is not a kb database: {message}")
+    if code == "42501":  # insufficient_privilege: a role that may read but not write
+        return KBError(f"database '{where}' refused: {message} (this database role may not "
+                       "make this change; ask the database's owner)")
+    if code == "25006":  # read_only_sql_transaction: a standby or a read-only default
+        return KBError(f"database '{where}' is read-only here: {message}")
+    if connected and getattr(exc.orig, "sqlite_errorname", None) is None and (
+            (code is None and isinstance(exc, OperationalError))
+            or (code is not None and (code[:2] == "08" or code in LOST))):
+        return KBError(f"connection to the database '{where}' was lost: {message}")
     if _cannot_connect(exc, code):
         return KBError(f"cannot connect to database '{where}': {message}")
     if isinstance(exc, OperationalError):
@@ -285,15 +343,18 @@ def _refusal(exc: DBAPIError, url: str) -> KBError | None:
 
 
 @contextmanager
-def translate_errors(url: str) -> Iterator[None]:
+def translate_errors(url: str, connected: Callable[[], bool] = lambda: False
+                     ) -> Iterator[None]:
     """Turn driver errors a user can cause into one clear line, never a traceback.
 
     Classified by the driver's error code (`error_code`), never by the wording of a message.
+    `connected` says whether a connection was made before: then a connection error means the
+    connection was lost mid-command, not that the server cannot be reached.
     """
     try:
         yield
     except DBAPIError as exc:
-        refusal = _refusal(exc, url)
+        refusal = _refusal(exc, url, connected())
         if refusal is None:
             raise
         raise refusal from None

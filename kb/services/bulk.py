@@ -19,7 +19,7 @@ import functools
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from kb.dates import parse_optional
 from kb.errors import Invalid, KBError
@@ -142,7 +142,7 @@ class Importer:
 
     def __post_init__(self) -> None:
         self.resolve = Resolver(self.session)
-        self.next_id = (self.session.scalar(select(func.max(Claim.id))) or 0) + 1
+        self.next_id = fulltext.last_id(self.session, "claim") + 1
 
     @property
     def pending(self) -> int:
@@ -322,7 +322,7 @@ class Importer:
 
     def _next_source_id(self) -> int:
         if self.next_source_id is None:
-            self.next_source_id = (self.session.scalar(select(func.max(Source.id))) or 0) + 1
+            self.next_source_id = fulltext.last_id(self.session, "source") + 1
         self.next_source_id += 1
         return self.next_source_id - 1
 
