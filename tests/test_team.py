@@ -5,12 +5,17 @@ several processes, downgrades that destroy nothing silently, the same limits on 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from kb.db import shown
 from tests.backends import BACKEND
+from tests.conftest import REPO
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -112,3 +117,105 @@ def test_a_connection_lost_mid_command_says_so(seeded: KB) -> None:
             session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
     finally:
         database.dispose()
+
+
+def _run_kb(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    environment = {**os.environ, **(env or {}),
+                   "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.Popen([sys.executable, "-m", "kb", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=environment)
+
+
+def test_four_processes_on_a_new_database_one_migrates_the_others_wait(
+        databases: Databases) -> None:
+    from tests.conftest import KB
+
+    empty = KB(databases.new())
+    processes = [_run_kb("--db", empty.db, "claim", "list") for _ in range(4)]
+    results = [(p.wait(timeout=300), p.stderr.read() if p.stderr else "") for p in processes]
+    for process in processes:
+        for stream in (process.stdout, process.stderr):
+            if stream:
+                stream.close()
+    assert results == [(0, "")] * 4
+    from kb.db import HEAD_REVISION
+
+    assert empty.ok("db", "current") == f"{HEAD_REVISION} (head)\n"
+
+
+@postgresql_only
+def test_a_reader_never_migrates_it_is_told_who_can(databases: Databases) -> None:
+    from kb.db import HEAD_REVISION
+    from tests.conftest import KB
+
+    url = databases.new()
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = url.rsplit("/", 1)[1] + "_reader"
+    with engine.connect() as conn:
+        conn.execute(text(f"CREATE ROLE {name} LOGIN"))
+    engine.dispose()
+    reader = KB(_role_url(url, name))
+    result = reader("claim", "list")
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: the database '{shown(reader.url)}' needs `kb db upgrade` "
+                             f"by its owner (it is at base; this kb needs {HEAD_REVISION})\n")
+    assert KB(url).ok("claim", "list") == ""  # the owner migrates on first use
+
+
+HOLD = """
+import sys, time
+from sqlalchemy import text
+from kb.db import Database
+database = Database(sys.argv[1])
+with database.write() as session:
+    session.execute(text("SELECT 1"))  # SQLite begins (IMMEDIATE) at the first statement
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[2]))
+database.dispose()
+"""
+
+
+def test_a_writer_that_waits_says_so_and_gives_up_after_kb_lock_timeout(seeded: KB) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, seeded.url, "10"],
+                              stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
+        add = ("--db", seeded.db, "claim", "add", "--source", "ainews2026great", "--text", "x")
+        impatient = _run_kb(*add, env={"KB_LOCK_TIMEOUT": "1"})
+        patient = _run_kb(*add, env={"KB_LOCK_TIMEOUT": "60"})
+        _, err = impatient.communicate(timeout=60)
+        assert impatient.returncode == 1
+        assert err == ("Error: the database is busy: another kb process (an import?) holds the "
+                       "write lock (waited 1 s, KB_LOCK_TIMEOUT); try again when it has "
+                       "finished\n")
+        out, err = patient.communicate(timeout=60)
+        assert patient.returncode == 0, err
+        assert err == "waiting for another kb process that is writing…\n"
+        assert out.strip().isdigit()
+    finally:
+        holder.wait(timeout=60)
+        if holder.stdout:
+            holder.stdout.close()
+
+
+def test_a_downgrade_that_would_drop_data_says_what_and_needs_yes(seeded: KB) -> None:
+    from kb.db import HEAD_REVISION
+
+    before = seeded.dump()
+    result = seeded("db", "downgrade", "0001")
+    assert result.exit_code == 1
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith("Error: downgrading to 0001 would drop table claim_region (")
+    assert "table source_revision (2 rows)" in result.stderr
+    assert result.stderr.endswith("nothing was changed (run again with --yes to drop them)\n")
+    assert seeded.dump() == before
+    assert seeded.ok("db", "current") == f"{HEAD_REVISION} (head)\n"
+    base = seeded("db", "downgrade", "base")
+    assert base.exit_code == 1 and "table claim (42 rows)" in base.stderr
+    assert seeded.dump() == before
+    assert seeded.ok("db", "downgrade", "base", "--yes") == "base\n"
+
+
+def test_a_downgrade_that_drops_nothing_needs_no_question(kb: KB) -> None:
+    assert kb.ok("db", "downgrade", "0001") == "0001\n"
