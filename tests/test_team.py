@@ -219,3 +219,64 @@ def test_a_downgrade_that_would_drop_data_says_what_and_needs_yes(seeded: KB) ->
 
 def test_a_downgrade_that_drops_nothing_needs_no_question(kb: KB) -> None:
     assert kb.ok("db", "downgrade", "0001") == "0001\n"
+
+
+LONG_THEME = "hardware/" + "x" * 500
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["claim", "add", "--source", "ainews2026great", "--text", "x", "--theme", LONG_THEME],
+     "Error: invalid --theme 'hardware/xxxxxxxxxxxxxxxxxxxxx…': longer than 400 characters, "
+     "the most kb keeps in this field"),
+    (["claim", "add", "--source", "ainews2026great", "--text", "x", "--actor", "A" * 401],
+     f"Error: invalid --actor '{'A' * 30}…': longer than 400 characters, the most kb keeps "
+     "in this field"),
+    (["source", "add", "--title", "T", "--key", "k" * 201],
+     f"Error: invalid --key '{'k' * 30}…': longer than 200 characters, the most kb keeps in "
+     "this field"),
+])
+def test_a_value_no_backend_keeps_whole_is_refused_on_every_backend(
+        seeded: KB, args: list[str], message: str) -> None:
+    before = seeded.dump()
+    result = seeded(*args)
+    assert (result.exit_code, result.stderr) == (2, message + "\n")
+    assert seeded.dump() == before
+
+
+def test_a_long_locator_is_kept_on_every_backend(seeded: KB) -> None:
+    locator = ("chapter 3, " + "the paragraph beginning 'In the long run' " * 10).strip()
+    claim = seeded.ok("claim", "add", "--source", "ainews2026great", "--text", "x",
+                      "--locator", locator).strip()
+    assert json.loads(seeded.ok("claim", "show", claim, "--format", "json"))["locator"] == locator
+
+
+def _distinct_words(characters: int) -> str:
+    words, size, number = [], 0, 0
+    while size < characters:
+        words.append(f"w{number:x}q")
+        size += len(words[-1]) + 1
+        number += 1
+    return " ".join(words)
+
+
+def test_a_text_too_large_for_the_full_text_index_is_refused_naming_the_line(
+        seeded: KB, tmp_path: Path) -> None:
+    huge = _distinct_words(3_000_000)
+    before = seeded.dump()
+    result = seeded("claim", "add", "--source", "ainews2026great", "--text", huge)
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: invalid --text 'w0q w1q w2q w3q w4q w5q w6q w7…': longer "
+                             "than 50,000 characters, the most kb keeps in this field\n")
+    path = tmp_path / "huge.jsonl"
+    path.write_text(json.dumps({"source": "ainews2026great", "text": "fine"}) + "\n"
+                    + json.dumps({"source": "ainews2026great", "text": huge}) + "\n")
+    result = seeded("import", str(path))
+    assert result.exit_code != 0
+    assert result.stderr.startswith("Error: line 2: invalid text 'w0q w1q"), result.stderr
+    assert "longer than 50,000 characters" in result.stderr
+    assert seeded.dump() == before
+    # The most kb keeps is kept, and found, on every backend.
+    most = _distinct_words(49_990)
+    claim = seeded.ok("claim", "add", "--source", "ainews2026great", "--text", most,
+                      "--quote", most.upper()).strip()
+    assert claim in seeded.ok("search", "w1fq", "--format", "csv")

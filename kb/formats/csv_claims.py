@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kb.errors import Invalid
 from kb.formats.claim_files import CLAIM_FIELDS, BadRecord, Line, unknown
-from kb.text import refuse_nul
+from kb.text import refuse_unkeepable
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -33,7 +33,7 @@ def read(lines: Iterable[str]) -> Iterator[Line]:
     for row in reader:
         data: dict[str, Any] = {k: (v if v != "" else None) for k, v in row.items() if k}
         try:
-            refuse_nul(data, "")
+            refuse_unkeepable(data, "")
         except Invalid as exc:
             raise BadRecord(reader.line_num, str(exc)) from None
         for name in LISTS:
