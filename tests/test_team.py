@@ -280,3 +280,15 @@ def test_a_text_too_large_for_the_full_text_index_is_refused_naming_the_line(
     claim = seeded.ok("claim", "add", "--source", "ainews2026great", "--text", most,
                       "--quote", most.upper()).strip()
     assert claim in seeded.ok("search", "w1fq", "--format", "csv")
+
+
+def test_search_folds_accents_both_ways_on_every_backend(kb: KB) -> None:
+    kb.ok("source", "add", "--title", "Notes", "--key", "notes2026")
+    accented = kb.ok("claim", "add", "--source", "notes2026", "--text",
+                     "Müller opened a café for chip designers").strip()
+    plain = kb.ok("claim", "add", "--source", "notes2026", "--text",
+                  "Muller said the cafe sells chips").strip()
+    for query in ("muller", "Müller", "MÜLLER", "cafe", "café", '"muller opened"', "caf*"):
+        found = {c["id"] for c in json.loads(kb.ok("search", query, "--format", "json"))}
+        expected = {int(accented)} if "opened" in query else {int(accented), int(plain)}
+        assert found == expected, query
