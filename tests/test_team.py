@@ -292,3 +292,17 @@ def test_search_folds_accents_both_ways_on_every_backend(kb: KB) -> None:
         found = {c["id"] for c in json.loads(kb.ok("search", query, "--format", "json"))}
         expected = {int(accented)} if "opened" in query else {int(accented), int(plain)}
         assert found == expected, query
+
+
+def test_a_downgrade_keeps_a_claims_regions_as_their_member_countries(seeded: KB) -> None:
+    engine = create_engine(seeded.url)
+    members = ("SELECT cr.claim_id, rc.country_code FROM claim_region cr "
+               "JOIN region_country rc ON rc.region_id = cr.region_id")
+    with engine.connect() as conn:
+        expected = set(conn.execute(text(members)).all())
+    assert expected
+    seeded.ok("db", "downgrade", "0001", "--yes")
+    with engine.connect() as conn:
+        kept = set(conn.execute(text("SELECT claim_id, country_code FROM claim_country")).all())
+    engine.dispose()
+    assert expected <= kept
