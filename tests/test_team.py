@@ -163,40 +163,45 @@ def test_a_reader_never_migrates_it_is_told_who_can(databases: Databases) -> Non
 
 
 HOLD = """
-import sys, time
+import sys
 from sqlalchemy import text
 from kb.db import Database
 database = Database(sys.argv[1])
 with database.write() as session:
     session.execute(text("SELECT 1"))  # SQLite begins (IMMEDIATE) at the first statement
     print("holding", flush=True)
-    time.sleep(float(sys.argv[2]))
+    sys.stdin.readline()  # until the test lets go
 database.dispose()
 """
 
 
 def test_a_writer_that_waits_says_so_and_gives_up_after_kb_lock_timeout(seeded: KB) -> None:
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, seeded.url, "10"],
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, seeded.url], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert holder.stdin is not None and holder.stdout is not None
     try:
-        assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
+        assert holder.stdout.readline() == "holding\n"
         add = ("--db", seeded.db, "claim", "add", "--source", "ainews2026great", "--text", "x")
         impatient = _run_kb(*add, env={"KB_LOCK_TIMEOUT": "1"})
-        patient = _run_kb(*add, env={"KB_LOCK_TIMEOUT": "60"})
-        _, err = impatient.communicate(timeout=60)
+        patient = _run_kb(*add, env={"KB_LOCK_TIMEOUT": "120"})
+        _, err = impatient.communicate(timeout=120)
         assert impatient.returncode == 1
         assert err == ("Error: the database is busy: another kb process (an import?) holds the "
                        "write lock (waited 1 s, KB_LOCK_TIMEOUT); try again when it has "
                        "finished\n")
-        out, err = patient.communicate(timeout=60)
+        assert patient.stderr is not None
+        assert patient.stderr.readline() == "waiting for another kb process that is writing…\n"
+        holder.stdin.write("go\n")
+        holder.stdin.flush()
+        out, err = patient.communicate(timeout=120)
         assert patient.returncode == 0, err
-        assert err == "waiting for another kb process that is writing…\n"
+        assert err == ""
         assert out.strip().isdigit()
     finally:
+        holder.stdin.close()
         holder.wait(timeout=60)
-        if holder.stdout:
-            holder.stdout.close()
+        holder.stdout.close()
 
 
 def test_a_downgrade_that_would_drop_data_says_what_and_needs_yes(seeded: KB) -> None:
