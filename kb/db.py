@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +26,28 @@ if TYPE_CHECKING:
 HEAD_REVISION = "0011"
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-BUSY_TIMEOUT_MS = 5000
+# How long a writer waits for another kb process's write lock before giving up (seconds); the
+# one setting for both backends (SQLite's busy timeout, PostgreSQL's lock_timeout).
+LOCK_TIMEOUT_ENV = "KB_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 60.0
+# A writer still waiting after this long says so on stderr, once.
+WAIT_NOTICE_S = 3.0
+WAITING = "waiting for another kb process that is writing…"
+# Writers (and migrations) take turns on PostgreSQL through this advisory lock.
+WRITE_LOCK = 5050
+
+
+def lock_timeout() -> float:
+    value = os.environ.get(LOCK_TIMEOUT_ENV, "")
+    try:
+        seconds = float(value) if value else DEFAULT_LOCK_TIMEOUT
+    except ValueError:
+        raise Invalid(LOCK_TIMEOUT_ENV, value, "expected a number of seconds") from None
+    if seconds < 0:
+        raise Invalid(LOCK_TIMEOUT_ENV, value, "expected a number of seconds") from None
+    return seconds
+
+
 
 
 def default_url() -> str:
@@ -39,6 +62,31 @@ def resolve_url(db: str | None) -> str:
     if "://" in value:
         return value
     return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+URL_FORMS = ("a SQLite path, sqlite:///PATH, or "
+             "postgresql+psycopg://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+
+
+def check_url(url: str) -> None:
+    """Refuse, in one line naming the forms kb takes, a URL kb has no driver for or cannot
+    read (SQLAlchemy would raise NoSuchModuleError, ModuleNotFoundError or ValueError)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    scheme = url.split("://", 1)[0]
+    port = re.match(r"[^:/]+://(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/?]*)(?::([^/?]*))?", url)
+    if port and port.group(1) and not port.group(1).isdigit():
+        raise KBError(f"database URL {scheme}://...: the port {port.group(1)!r} is not a "
+                      f"number; kb takes {URL_FORMS}")
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise KBError(f"database URL {scheme}://...: not a URL kb can read; "
+                      f"kb takes {URL_FORMS}") from None
+    if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+        raise KBError(f"database URL {scheme}://...: kb has no driver for {scheme!r}; "
+                      f"kb takes {URL_FORMS}")
 
 
 def resource_dir(name: str) -> Path:
@@ -58,7 +106,7 @@ def _sqlite_connect_hook(foreign_keys: bool) -> Callable[[sqlite3.Connection, ob
         # the transaction (a failed migration could not roll back whole).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {int(lock_timeout() * 1000)}")
         # Outside any transaction, where the pragma takes effect. Migrations run with it off:
         # batch mode rebuilds tables, and checks the keys with foreign_key_check instead.
         cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
@@ -74,7 +122,25 @@ def _sqlite_begin_hook(default: str) -> Callable[[Any], None]:
     def on_begin(connection: Any) -> None:
         # In WAL a deferred transaction that reads and then writes fails at once when another
         # writer moved on; a write begins IMMEDIATE so it waits for the lock instead.
-        mode = connection.get_execution_options().get("kb_begin", default)
+        options = connection.get_execution_options()
+        mode = options.get("kb_begin", default)
+        on_wait = options.get("kb_on_wait")
+        if mode == "IMMEDIATE" and on_wait is not None:
+            # Try for a few seconds, then say why we wait, then wait the rest of the timeout.
+            raw = connection.connection.driver_connection
+            total = int(lock_timeout() * 1000)
+            raw.execute(f"PRAGMA busy_timeout = {min(total, int(WAIT_NOTICE_S * 1000))}")
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorname", None) != "SQLITE_BUSY" or total <= (
+                        WAIT_NOTICE_S * 1000):
+                    # Wrapped as SQLAlchemy would: an error raised in this event is not.
+                    raise OperationalError("BEGIN IMMEDIATE", None, exc) from None
+                on_wait()
+            finally:
+                raw.execute(f"PRAGMA busy_timeout = {total}")
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return on_begin
@@ -84,10 +150,14 @@ def make_engine(url: str, *, foreign_keys: bool = True, begin: str = "DEFERRED")
     """An engine; on SQLite with kb's pragmas and `BEGIN <begin>` for each transaction (a
     `kb_begin` execution option overrides it, as the write sessions do)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(url, connect_args={"timeout": lock_timeout()})
         event.listen(engine, "connect", _sqlite_connect_hook(foreign_keys))
         event.listen(engine, "begin", _sqlite_begin_hook(begin))
         return engine
+    # psycopg logs what it cannot report while unwinding a broken pipeline ("error ignored
+    # terminating <psycopg.Pipeline [BAD]>"); with no handler, logging's last resort printed
+    # it to the user's terminal beside kb's own one line, which says what went wrong.
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
     return create_engine(url, pool_pre_ping=False)
 
 
@@ -101,6 +171,8 @@ def migration_engine(url: str) -> Engine:
 def sqlite_path(url: str) -> Path | None:
     from sqlalchemy.engine import make_url
 
+    if not url.startswith("sqlite"):
+        return None  # before parsing: a URL kb cannot read is refused by check_url
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
@@ -110,34 +182,68 @@ def sqlite_path(url: str) -> Path | None:
 class Database:
     """One database: the engine, and sessions for reading or writing inside one transaction."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, on_wait: Callable[[], None] | None = None) -> None:
+        """`on_wait` is called once when a writer has waited a few seconds for the write lock
+        (the CLI says so on stderr)."""
+        check_url(url)
         self.url = url
+        self.on_wait = on_wait
         path = sqlite_path(url)
         if path is not None and url == default_url():
             # The default lives in the user's data directory, which may not exist yet; a
             # path the user named is left alone, so a typo is an error rather than a folder.
             path.parent.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(url)
+        # Once connected, a connection error means the connection was lost, not refused.
+        self.connected = False
+        event.listen(self.engine, "connect", self._on_connect)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(
-            self.engine.execution_options(kb_begin="IMMEDIATE"), expire_on_commit=False
-        )
+            self.engine.execution_options(kb_begin="IMMEDIATE", kb_on_wait=on_wait),
+            expire_on_commit=False)
+
+    def _on_connect(self, _dbapi_connection: object, _record: object) -> None:
+        self.connected = True
+
+    def _connected(self) -> bool:
+        return self.connected
 
     def ensure_current(self) -> None:
         """Create or migrate the schema to head; one SELECT when it already is."""
-        with translate_errors(self.url):
+        with translate_errors(self.url, self._connected):
             revision = self.current_revision()
             if revision == HEAD_REVISION:
                 return
             if revision is None:
                 with self.engine.connect() as conn:
                     tables = _user_tables(conn)
-                if tables:
+                # Another process may have just migrated it: then it is ours after all.
+                if tables and self.current_revision() is None:
                     raise KBError(
                         f"database {self.display_name}: not a kb database "
                         f"(it has tables {', '.join(sorted(tables)[:3])} but no kb schema)"
                     )
+            revision = self.current_revision()
+            if revision == HEAD_REVISION:
+                return
+            if not self.may_change_schema():
+                # A reader never migrates (nor half-migrates) a database it cannot write.
+                raise KBError(f"the database {self.display_name} needs `kb db upgrade` by its "
+                              f"owner (it is at {revision or 'base'}; this kb needs "
+                              f"{HEAD_REVISION})")
             self.upgrade("head")
+
+    def may_change_schema(self) -> bool:
+        """Whether this connection may create tables (PostgreSQL: CREATE on the schema kb
+        uses; SQLite: the file, or its folder for a new file, is writable)."""
+        path = sqlite_path(self.url)
+        if path is not None:
+            return os.access(path if path.exists() else path.parent, os.W_OK)
+        if not self.url.startswith("postgresql"):
+            return True
+        with self.engine.connect() as conn:
+            return bool(conn.execute(text(
+                "SELECT has_schema_privilege(current_schema(), 'CREATE')")).scalar())
 
     def current_revision(self) -> str | None:
         with self.engine.connect() as conn:
@@ -160,12 +266,30 @@ class Database:
     def downgrade(self, revision: str) -> None:
         self._migrate("downgrade", revision)
 
-    def _migrate(self, direction: str, revision: str) -> None:
+    def downgrade_losses(self, revision: str) -> list[str]:
+        """What a downgrade to `revision` would drop (tables, columns, rows with their
+        counts), learnt by running it in a transaction that is then rolled back."""
+        found: list[str] = []
+
+        def preview(before: Snapshot, after: Snapshot) -> None:
+            found.extend(losses(before, after))
+
+        try:
+            self._migrate("downgrade", revision, preview)
+        except Rehearsed:
+            pass
+        return found
+
+    def _migrate(self, direction: str, revision: str,
+                 preview: Callable[[Snapshot, Snapshot], None] | None = None) -> None:
         from alembic import command
         from alembic.util import CommandError
 
+        config = alembic_config(self.url)
+        if preview is not None:
+            config.attributes["kb_preview"] = preview
         try:
-            getattr(command, direction)(alembic_config(self.url), revision)
+            getattr(command, direction)(config, revision)
         except CommandError as exc:
             raise Invalid("revision", revision, str(exc)) from None
 
@@ -175,17 +299,19 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with translate_errors(self.url), self._sessions() as session, session.begin():
+        with (translate_errors(self.url, self._connected), self._sessions() as session,
+              session.begin()):
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction for the whole command: it commits whole or changes nothing."""
-        with translate_errors(self.url), self._writer() as session, session.begin():
+        with (translate_errors(self.url, self._connected), self._writer() as session,
+              session.begin()):
             if session.get_bind().dialect.name == "postgresql":
                 # Writers take turns, as SQLite's BEGIN IMMEDIATE makes them: two commands
                 # creating the same new country or theme at once must not collide.
-                session.execute(text("SELECT pg_advisory_xact_lock(5050)"))
+                take_write_lock(session.connection(), self.on_wait)
             yield session
 
     def backup(self, target: Path) -> None:
@@ -194,7 +320,7 @@ class Database:
             raise KBError("kb backup copies SQLite databases; for PostgreSQL use pg_dump")
         if target.exists():
             raise KBError(f"backup target '{target}' exists; choose a new file")
-        with translate_errors(self.url):
+        with translate_errors(self.url, self._connected):
             source = self.engine.raw_connection()
             try:
                 copy = sqlite3.connect(target)
@@ -207,6 +333,75 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class Rehearsed(Exception):
+    """Raised by migrations/env.py after a rehearsed run, to roll the run back."""
+
+
+# What kb ships and every upgrade makes again (countries, the named regions): not the user's.
+REFERENCE_TABLES = frozenset({"country", "region", "region_country"})
+# Per table: its columns, its row count and each column's count of values (non-NULL).
+Snapshot = dict[str, tuple[int, dict[str, int]]]
+
+
+def snapshot(conn: Any) -> Snapshot:
+    """What a migration could lose: rows per table and values per column (kb's own tables;
+    the full-text index is rebuilt from them, alembic_version is the revision itself)."""
+    counts: Snapshot = {}
+    for table in sorted(_user_tables(conn)):
+        if table.startswith("claim_fts") or table in REFERENCE_TABLES:
+            continue
+        columns = [c["name"] for c in inspect(conn).get_columns(table)]
+        quoted = ", ".join(f'count("{c}")' for c in columns)
+        row = conn.execute(text(f'SELECT count(*), {quoted} FROM "{table}"')).one()
+        counts[table] = (row[0], dict(zip(columns, row[1:], strict=True)))
+    return counts
+
+
+def losses(before: Snapshot, after: Snapshot) -> list[str]:
+    """What went between two snapshots: tables and their rows, columns and their values,
+    rows removed from tables that stay."""
+    lost = []
+    for table, (rows, columns) in before.items():
+        if table not in after:
+            if rows:
+                lost.append(f"table {table} ({rows} row{'s' * (rows != 1)})")
+            continue
+        left, kept = after[table]
+        for column, values in columns.items():
+            if column not in kept and values:
+                lost.append(f"column {table}.{column} ({values} value{'s' * (values != 1)})")
+        if left < rows:
+            lost.append(f"{rows - left} of {rows} rows of {table}")
+    return lost
+
+
+def take_write_lock(conn: Any, on_wait: Callable[[], None] | None = None) -> None:
+    """PostgreSQL: the advisory lock writers and migrations take turns on, for this
+    transaction; waiting at most KB_LOCK_TIMEOUT seconds (then lock_not_available, 55P03,
+    which `translate_errors` words), and calling `on_wait` once after a few seconds."""
+    total = lock_timeout()
+    if on_wait is not None and total > WAIT_NOTICE_S:
+        if conn.execute(text(f"SELECT pg_try_advisory_xact_lock({WRITE_LOCK})")).scalar():
+            return
+        conn.execute(text(f"SET LOCAL lock_timeout = '{int(WAIT_NOTICE_S * 1000)}ms'"))
+        conn.execute(text("SAVEPOINT kb_wait"))
+        try:
+            conn.execute(text(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})"))
+            conn.execute(text("SET LOCAL lock_timeout = 0"))
+            return
+        except OperationalError as exc:
+            if error_code(exc) != "55P03":
+                raise
+            conn.execute(text("ROLLBACK TO SAVEPOINT kb_wait"))
+            on_wait()
+        total -= WAIT_NOTICE_S
+    # 0 would mean "no bound" to PostgreSQL; to SQLite's busy timeout it means "do not wait".
+    conn.execute(text(f"SET LOCAL lock_timeout = '{max(1, int(total * 1000))}ms'"))
+    conn.execute(text(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})"))
+    # The rest of the command waits for row locks as any statement does: no bound of ours.
+    conn.execute(text("SET LOCAL lock_timeout = 0"))
 
 
 def _user_tables(conn: Any) -> set[str]:
@@ -257,7 +452,11 @@ def _cannot_connect(exc: DBAPIError, code: str | None) -> bool:
     return code[:2] in ("08", "28") or code in ("3D000", "57P03")
 
 
-def _refusal(exc: DBAPIError, url: str) -> KBError | None:
+# Connection exceptions (08), and the server ending a session: admin_shutdown, crash_shutdown.
+LOST = ("57P01", "57P02")
+
+
+def _refusal(exc: DBAPIError, url: str, connected: bool = False) -> KBError | None:
     """The one line a user sees for a driver error they can cause, or None to re-raise."""
     text_ = str(exc.orig).strip()
     message = text_.splitlines()[0] if text_ else ""
@@ -272,11 +471,21 @@ def _refusal(exc: DBAPIError, url: str) -> KBError | None:
     # SQLITE_BUSY/LOCKED once the busy timeout ran out; PostgreSQL's lock_not_available.
     if _is(code, "SQLITE_BUSY", "SQLITE_LOCKED") or code == "55P03":
         return Busy("the database is busy: another kb process (an import?) holds the write "
-                    "lock; try again when it has finished")
+                    f"lock (waited {lock_timeout():g} s, {LOCK_TIMEOUT_ENV}); try again when it "
+                    "has finished")
     if _is(code, "SQLITE_CANTOPEN"):
         return KBError(f"cannot open database '{where}': {message}")
     if _is(code, "SQLITE_NOTADB", "SQLITE_CORRUPT"):
         return KBError(f"database '{where}' is not a kb database: {message}")
+    if code == "42501":  # insufficient_privilege: a role that may read but not write
+        return KBError(f"database '{where}' refused: {message} (this database role may not "
+                       "make this change; ask the database's owner)")
+    if code == "25006":  # read_only_sql_transaction: a standby or a read-only default
+        return KBError(f"database '{where}' is read-only here: {message}")
+    if connected and getattr(exc.orig, "sqlite_errorname", None) is None and (
+            (code is None and isinstance(exc, OperationalError))
+            or (code is not None and (code[:2] == "08" or code in LOST))):
+        return KBError(f"connection to the database '{where}' was lost: {message}")
     if _cannot_connect(exc, code):
         return KBError(f"cannot connect to database '{where}': {message}")
     if isinstance(exc, OperationalError):
@@ -285,15 +494,18 @@ def _refusal(exc: DBAPIError, url: str) -> KBError | None:
 
 
 @contextmanager
-def translate_errors(url: str) -> Iterator[None]:
+def translate_errors(url: str, connected: Callable[[], bool] = lambda: False
+                     ) -> Iterator[None]:
     """Turn driver errors a user can cause into one clear line, never a traceback.
 
     Classified by the driver's error code (`error_code`), never by the wording of a message.
+    `connected` says whether a connection was made before: then a connection error means the
+    connection was lost mid-command, not that the server cannot be reached.
     """
     try:
         yield
     except DBAPIError as exc:
-        refusal = _refusal(exc, url)
+        refusal = _refusal(exc, url, connected())
         if refusal is None:
             raise
         raise refusal from None

@@ -60,7 +60,8 @@ class Source(Base):
     """
 
     __tablename__ = "source"
-    __table_args__ = (Index("ix_source_issued_start", "issued_start", "issued_end"),)
+    __table_args__ = (Index("ix_source_issued_start", "issued_start", "issued_end"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[IntPK]
     key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -173,13 +174,15 @@ class Claim(Base):
         CheckConstraint("length(text) > 0", name="text_not_empty"),
         Index("ix_claim_date_start", "date_start", "id"),
         Index("ix_claim_source_id", "source_id", "date_start"),
+        # Ids are cited: a deleted claim's id is never given again (migration 0009).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[IntPK]
     source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="RESTRICT"))
     text: Mapped[str] = mapped_column(Text)
     quote: Mapped[str | None] = mapped_column(Text)
-    locator: Mapped[str | None] = mapped_column(String(200))
+    locator: Mapped[str | None] = mapped_column(Text)  # no bound: migration 0009
     date: Mapped[PartialDateText]
     date_start: Mapped[dt.date | None] = mapped_column(Date)
     date_end: Mapped[dt.date | None] = mapped_column(Date)
@@ -272,6 +275,7 @@ class Evidence(Base):
         CheckConstraint("evidence_claim_id IS NULL OR evidence_claim_id <> claim_id",
                         name="not_self"),
         Index("ix_evidence_claim_id", "claim_id", "relation"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[IntPK]
@@ -284,7 +288,7 @@ class Evidence(Base):
         ForeignKey("claim.id", ondelete="RESTRICT"), index=True
     )
     quote: Mapped[str | None] = mapped_column(Text)
-    locator: Mapped[str | None] = mapped_column(String(200))
+    locator: Mapped[str | None] = mapped_column(Text)  # no bound: migration 0009
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[Timestamp]
     strength: Mapped[str | None] = mapped_column(String(10))  # STRENGTHS, or not stated

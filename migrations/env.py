@@ -7,7 +7,7 @@ import os
 from alembic import context
 from sqlalchemy import text
 
-from kb.db import default_url, migration_engine
+from kb.db import Rehearsed, default_url, migration_engine, snapshot, take_write_lock
 from kb.models import Base
 
 config = context.config
@@ -59,11 +59,21 @@ def run_migrations_online() -> None:
                 include_object=include_object,
             )
             with context.begin_transaction():
+                if not is_sqlite:
+                    # One process migrates; others wait here, then find the schema current
+                    # (Alembic reads the revision after the lock). SQLite: BEGIN IMMEDIATE.
+                    take_write_lock(connection)
+                preview = config.attributes.get("kb_preview")
+                before = snapshot(connection) if preview is not None else None
                 context.run_migrations()
                 if is_sqlite:
                     broken = connection.execute(text("PRAGMA foreign_key_check")).fetchall()
                     if broken:
                         raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+                if preview is not None:
+                    # A rehearsal: say what the run would lose, then roll it all back.
+                    preview(before, snapshot(connection))
+                    raise Rehearsed
     finally:
         engine.dispose()
 

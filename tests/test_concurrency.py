@@ -48,4 +48,5 @@ def test_pragmas_are_on(kb: KB) -> None:
         pragmas = {name: session.connection().exec_driver_sql(f"PRAGMA {name}").scalar()
                    for name in ("foreign_keys", "journal_mode", "busy_timeout")}
     db.dispose()
-    assert pragmas == {"foreign_keys": 1, "journal_mode": "wal", "busy_timeout": 5000}
+    # busy_timeout: KB_LOCK_TIMEOUT, 60 s by default.
+    assert pragmas == {"foreign_keys": 1, "journal_mode": "wal", "busy_timeout": 60000}

@@ -75,15 +75,17 @@ class KBGroup(click.Group):
 def _refuse_nul(argv: list[str]) -> None:
     """A shell cannot pass NUL, but a program calling kb can; name the option it was given to."""
     for index, arg in enumerate(argv):
-        if "\x00" not in arg:
+        # 35: the shortest bound of kb.text.LIMITS (language).
+        if "\x00" not in arg and len(arg) <= 35:
             continue
-        from kb.text import refuse_nul  # only on a hit: start-up stays light
+        from kb.text import refuse_unkeepable  # only on a hit: start-up stays light
 
         if arg.startswith("--") and "=" in arg:
             name, value = arg.split("=", 1)
-            refuse_nul(value, name)
+            refuse_unkeepable(value, name)
+            continue
         before = argv[index - 1] if index else ""
-        refuse_nul(arg, before if before.startswith("-") else "argument")
+        refuse_unkeepable(arg, before if before.startswith("-") else "argument")
 
 
 @click.group(cls=KBGroup, context_settings={"help_option_names": ["-h", "--help"]})

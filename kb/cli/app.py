@@ -33,7 +33,7 @@ class App:
         if self._database is None:
             from kb.db import Database, resolve_url
 
-            database = Database(resolve_url(self.db_option))
+            database = Database(resolve_url(self.db_option), on_wait=_say_waiting)
             self._opened.append(database)
             self._database = database
             database.ensure_current()
@@ -43,7 +43,7 @@ class App:
         """The database without migrating it (for `kb db ...`)."""
         from kb.db import Database, resolve_url
 
-        database = Database(resolve_url(self.db_option))
+        database = Database(resolve_url(self.db_option), on_wait=_say_waiting)
         self._opened.append(database)
         return database
 
@@ -72,6 +72,12 @@ class App:
     def close(self) -> None:
         for database in self._opened:
             database.dispose()
+
+
+def _say_waiting() -> None:
+    from kb.db import WAITING
+
+    click.echo(WAITING, err=True)
 
 
 _pass_app = click.make_pass_decorator(App)

@@ -108,7 +108,7 @@ def add(app: App, source_key: str, **options: Any) -> None:
         raise click.UsageError("Missing option '--text'.")
     with app.write() as session:
         claim = claims.add(session, source_key, fields_from(options, replace_lists=False))
-        click.echo(claim.id)
+    click.echo(claim.id)  # once committed: an id printed is an id kept
 
 
 @claim_group.command("list")

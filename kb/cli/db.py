@@ -51,18 +51,28 @@ def upgrade(app: App, revision: str) -> None:
 
 @db_group.command()
 @click.argument("revision")
+@click.option("--yes", is_flag=True, help="Drop what the downgrade drops, having been told.")
 @pass_app
-def downgrade(app: App, revision: str) -> None:
-    """Migrate the database down to REVISION (`base` removes every table kb made).
+def downgrade(app: App, revision: str, yes: bool) -> None:
+    """Migrate the database down to REVISION (`kb db current` shows where it is).
+
+    A downgrade that would drop data (tables, columns or rows) says what, with counts, and
+    does nothing unless given --yes. `base` removes every table kb made.
 
     \b
     Example:
-      kb db downgrade base
+      kb db downgrade 0007
     """
     from kb.db import translate_errors
+    from kb.errors import KBError
 
     database = app.unmigrated()
     with translate_errors(database.url):
+        if not yes:
+            lost = database.downgrade_losses(revision)
+            if lost:
+                raise KBError(f"downgrading to {revision} would drop {'; '.join(lost)}; "
+                              "nothing was changed (run again with --yes to drop them)")
         database.downgrade(revision)
     click.echo(database.current_revision() or "base")
 

@@ -54,7 +54,7 @@ def add(ctx: click.Context, claim_id: int, relations: tuple[str, ...], source_ke
         link = evidence.add(session, claim_id, relations[0], source_key=source_key,
                             evidence_claim_id=evidence_claim, quote=quote, locator=locator,
                             note=note, strength=strength)
-        click.echo(link.id)
+    click.echo(link.id)  # once committed: an id printed is an id kept
 
 
 @evidence_group.command("rm")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from kb.errors import Invalid
 from kb.formats.cells import protect, unprotect
 from kb.formats.claim_files import CLAIM_FIELDS, BadRecord, Line, unknown
-from kb.text import refuse_nul
+from kb.text import refuse_unkeepable
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -36,7 +36,7 @@ def read(lines: Iterable[str]) -> Iterator[Line]:
         data: dict[str, Any] = {k: (unprotect(v) if v != "" else None)
                                 for k, v in row.items() if k}
         try:
-            refuse_nul(data, "")
+            refuse_unkeepable(data, "")
         except Invalid as exc:
             raise BadRecord(reader.line_num, str(exc)) from None
         for name in LISTS:

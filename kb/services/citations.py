@@ -15,7 +15,7 @@ from kb.models import Claim, Source
 from kb.services import sources
 from kb.services.query import ClaimFilter, select_claims
 from kb.services.sources import SourceFields
-from kb.text import refuse_nul
+from kb.text import refuse_unkeepable
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -139,7 +139,7 @@ def parse(data: bytes | str, fmt: str, name: str = "the file") -> Loaded:
         if not has_nul:
             continue
         try:
-            refuse_nul(ref, "")
+            refuse_unkeepable(ref, "")
         except Invalid as exc:
             raise KBError(f"cannot import {name}: {ref.origin}: {exc}; nothing was imported"
                           ) from None

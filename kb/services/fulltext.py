@@ -51,9 +51,35 @@ def index_paused(session: Session) -> Iterator[None]:
     session.execute(text("PRAGMA optimize"))
 
 
+def last_id(session: Session, table: str) -> int:
+    """The highest id `table` has ever handed out, deleted rows included: a bulk writer that
+    chooses ids itself starts after it, so an id once given is never given again.
+
+    SQLite: max(id) and the AUTOINCREMENT counter (sqlite_sequence, migration 0009);
+    PostgreSQL: max(id) and the serial sequence's position.
+    """
+    highest = session.scalar(text(f"SELECT max(id) FROM {table}")) or 0
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = session.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table})
+        last, called = session.execute(
+            text(f"SELECT last_value, is_called FROM {sequence}")).one()
+        return int(max(highest, last if called else last - 1))
+    counter = session.scalar(text("SELECT seq FROM sqlite_sequence WHERE name = :t"),
+                             {"t": table}) if _has_sqlite_sequence(session) else None
+    return max(highest, counter or 0)
+
+
+def _has_sqlite_sequence(session: Session) -> bool:
+    return bool(session.scalar(text(
+        "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'")))
+
+
 def follow_ids(session: Session, table: str) -> None:
     """After rows were inserted with ids chosen by kb, the next id the server hands out must
-    follow them (PostgreSQL's serial sequence; SQLite takes max(id) + 1 by itself)."""
+    follow them, and never go back to an id a deleted row had (PostgreSQL's serial sequence
+    only moves forward here; SQLite's AUTOINCREMENT counter follows explicit ids by itself)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                             f"(SELECT max(id) FROM {table}))"))
+        last = last_id(session, table)
+        if last:
+            session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                 f"{int(last)})"))

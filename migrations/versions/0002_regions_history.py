@@ -150,7 +150,19 @@ def _as_datetime(value: object) -> dt.datetime:
     return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
 
 
+# A claim about a region says, in 0001's shape, that it is about each member country: the
+# nearest thing the older schema can hold (the region's name itself is lost, and an upgrade
+# does not bring it back). `kb db downgrade` names what goes before it asks for --yes.
+REGIONS_TO_COUNTRIES = (
+    "INSERT INTO claim_country (country_code, claim_id) "
+    "SELECT DISTINCT rc.country_code, cr.claim_id FROM claim_region cr "
+    "JOIN region_country rc ON rc.region_id = cr.region_id "
+    "WHERE NOT EXISTS (SELECT 1 FROM claim_country cc WHERE cc.claim_id = cr.claim_id "
+    "AND cc.country_code = rc.country_code)")
+
+
 def downgrade() -> None:
+    op.execute(REGIONS_TO_COUNTRIES)
     with op.batch_alter_table("claim_revision", schema=None) as batch_op:
         batch_op.drop_index("ix_claim_revision_claim_id")
 

@@ -1,0 +1,119 @@
+"""Bulk import on PostgreSQL beside SQLite, into a database analysed while it was small.
+
+    python bench/postgres.py                  # 100k claims (starts its own PostgreSQL 15)
+    python bench/postgres.py --claims 20000
+
+A team's server holds a small, analysed database; then someone imports a large file. With
+plans cached for the small tables (foreign-key checks), PostgreSQL's import went quadratic
+(issue 11: 50k claims in 112-133 s). Each backend gets the same corpus: `--small` claims
+imported and ANALYZEd first, then `--claims` more, timed as a user runs it (`kb import`, a
+subprocess). The target: PostgreSQL within 2x of SQLite's rate on the same machine.
+Prints one table; copy the figures into bench/RESULTS.md.
+
+Measured here (2 cores shared with other test runs, so noisy), `python bench/postgres.py`:
+100k claims into 1k analysed ones, SQLite 120.8 s (828 claims/s), PostgreSQL 265.7 s
+(376 claims/s, 2.20x SQLite); `--claims 20000`: PostgreSQL 413 claims/s with the import's
+`plan_cache_mode = force_custom_plan`, so the rate holds from 20k to 100k (linear), and
+671 claims/s without it at 20k (the generic plans' cost shows only as the tables grow).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+COUNTRIES = ["US", "CN", "GB", "DE", "FR", "JP", "KR", "IN", "BR", "TW", "IL", "CA", "AU",
+             "SG", "AE", "ZA", "NG", "MX", "ID", "VN"]
+THEMES = [f"{top}/{sub}" for top in ("hardware", "energy", "policy", "models", "trade")
+          for sub in ("chips", "grid", "export-controls", "costs", "open")]
+WORDS = ("chips grid power nuclear export controls model frontier open weights adoption "
+         "industry cost efficiency inference training compute subsidy tariff semiconductor "
+         "lithography data centre latency capital labour productivity growth risk").split()
+
+
+def generate(path: Path, claims: int, first: int, seed: int) -> None:
+    """Claim lines with their source inline (one source per 20 claims), 1-2 countries, 1-2
+    themes, an actor, and every 10th claim citing the one before it as evidence."""
+    rng = random.Random(seed)
+    with path.open("w") as out:
+        for number in range(first, first + claims):
+            group = number // 20
+            line = {
+                "id": number,
+                "source_record": {"key": f"bench{seed}s{group}", "title": f"Report {group}",
+                                  "type": "report", "date": f"20{10 + group % 16}"},
+                "text": " ".join(rng.choices(WORDS, k=14)),
+                "quote": " ".join(rng.choices(WORDS, k=8)),
+                "countries": rng.sample(COUNTRIES, rng.randint(1, 2)),
+                "themes": rng.sample(THEMES, rng.randint(1, 2)),
+                "actors": [f"Actor {rng.randint(1, 200)}"],
+                "date": f"20{10 + number % 16}-0{1 + number % 9}",
+            }
+            if number % 10 == 0 and number > first:
+                line["evidence"] = [{"relation": "supports", "claim": number - 1}]
+            out.write(json.dumps(line) + "\n")
+
+
+def kb_import(db: str, corpus: Path) -> float:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "kb", "--db", db, "import", str(corpus)], check=True,
+                   env=env, capture_output=True, text=True)
+    return time.perf_counter() - start
+
+
+def analyse(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
+
+
+def measure(url: str, db: str, small: Path, big: Path) -> float:
+    kb_import(db, small)
+    analyse(url)
+    return kb_import(db, big)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claims", type=int, default=100_000)
+    parser.add_argument("--small", type=int, default=1_000)
+    args = parser.parse_args()
+
+    from tests.backends import Databases, postgres_server
+
+    with tempfile.TemporaryDirectory(prefix="kb-bench-pg-") as scratch:
+        work = Path(scratch)
+        small, big = work / "small.jsonl", work / "big.jsonl"
+        generate(small, args.small, 1, seed=1)
+        generate(big, args.claims, 1, seed=2)
+        rows = []
+        sqlite_file = work / "bench.sqlite3"
+        seconds = measure(f"sqlite:///{sqlite_file}", str(sqlite_file), small, big)
+        rows.append(("sqlite", seconds))
+        with postgres_server() as admin:
+            url = Databases(admin, work).new()
+            seconds = measure(url, url, small, big)
+            rows.append(("postgresql", seconds))
+    print(f"import of {args.claims:,} claims into a database of {args.small:,} analysed claims")
+    print(f"{'backend':<12}{'seconds':>10}{'claims/s':>12}{'vs sqlite':>11}")
+    for name, seconds in rows:
+        print(f"{name:<12}{seconds:>10.1f}{args.claims / seconds:>12,.0f}"
+              f"{seconds / rows[0][1]:>10.2f}x")
+
+
+if __name__ == "__main__":
+    main()
