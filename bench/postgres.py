@@ -10,11 +10,16 @@ imported and ANALYZEd first, then `--claims` more, timed as a user runs it (`kb 
 subprocess). The target: PostgreSQL within 2x of SQLite's rate on the same machine.
 Prints one table; copy the figures into bench/RESULTS.md.
 
-Measured here (2 cores shared with other test runs, so noisy), `python bench/postgres.py`:
-100k claims into 1k analysed ones, SQLite 120.8 s (828 claims/s), PostgreSQL 265.7 s
-(376 claims/s, 2.20x SQLite); `--claims 20000`: PostgreSQL 413 claims/s with the import's
-`plan_cache_mode = force_custom_plan`, so the rate holds from 20k to 100k (linear), and
-671 claims/s without it at 20k (the generic plans' cost shows only as the tables grow).
+Measured here (2 cores shared with other engineers' test runs: figures move with the load;
+compare rows of one run only), `python bench/postgres.py`, 100k claims into 1k analysed ones:
+  with plan_cache_mode = force_custom_plan: SQLite 28.2 s (3,546/s), PostgreSQL 183.7 s
+    (544/s, 6.5x); an earlier, more loaded run: 120.8 s vs 265.7 s (2.2x)
+  without it (commit 57604d5):              SQLite 23.7 s (4,213/s), PostgreSQL 105.4 s
+    (949/s, 4.4x)
+This corpus does not reproduce the issue's quadratic import (PostgreSQL's rate holds from 20k
+to 100k either way), and the 2x target is not met: per-statement planning may cost more than
+it saves here. Open: profile the PostgreSQL import (the full-text trigger per row, psycopg's
+executemany) and decide on the plan mode with a corpus that reproduces the issue.
 """
 
 from __future__ import annotations

@@ -94,9 +94,10 @@ def import_claims(session: Session, lines: Iterable[Line],
                   progress: Callable[[int], None] | None = None) -> ImportSummary:
     """Import the lines of a claim file, all or nothing."""
     if session.get_bind().dialect.name == "postgresql":
-        # Plans made for each statement's own values: a generic plan cached for a foreign-key
-        # check while the tables were small (analysed then) scanned where it should seek, and
-        # 50k claims took 112-133 s instead of ~16 (bench/postgres.py measures it).
+        # Plans made for each statement's own values: in issue 11 a generic plan cached for a
+        # foreign-key check while the tables were small (analysed then) scanned where it
+        # should seek: 50k claims took 112-133 s, 28 s with this. bench/postgres.py did not
+        # reproduce that and measured a cost here instead: see its figures before keeping it.
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     importer = Importer(session)
     with fulltext.index_paused(session):
