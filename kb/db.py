@@ -347,10 +347,10 @@ Snapshot = dict[str, tuple[int, dict[str, int]]]
 
 def snapshot(conn: Any) -> Snapshot:
     """What a migration could lose: rows per table and values per column (kb's own tables;
-    the full-text index is rebuilt from them, alembic_version is the revision itself)."""
+    the full-text indexes are rebuilt from them, alembic_version is the revision itself)."""
     counts: Snapshot = {}
     for table in sorted(_user_tables(conn)):
-        if table.startswith("claim_fts") or table in REFERENCE_TABLES:
+        if table.startswith(("claim_fts", "source_fts")) or table in REFERENCE_TABLES:
             continue
         columns = [c["name"] for c in inspect(conn).get_columns(table)]
         quoted = ", ".join(f'count("{c}")' for c in columns)

@@ -26,7 +26,9 @@ def what_a_researcher_sees(kb: KB) -> dict[str, object]:
         "sources": json.loads(kb.ok("source", "list", "--format", "json")),
         "history": json.loads(kb.ok("claim", "history", "1", "--format", "json")),
         "evidence": json.loads(kb.ok("claim", "show", "14", "--format", "json"))["evidence"],
-        "search": json.loads(kb.ok("search", "chips", "--format", "json")),
+        # Ranking may differ between backends (bm25 and ts_rank); what matches may not.
+        "search": sorted(c["id"] for c in json.loads(kb.ok("search", "chips", "--format",
+                                                           "json"))),
         "regions": json.loads(kb.ok("region", "--format", "json")),
         "themes": kb.ok("themes"),
     }

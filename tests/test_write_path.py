@@ -341,7 +341,8 @@ def test_removing_a_source_deletes_in_a_constant_number_of_statements(seeded: KB
     # 14, plus the source's own history row, plus 3 for the change log whatever the number of
     # claims (the removed evidence logged with one INSERT ... SELECT, the claims read once and
     # logged in one executemany).
-    assert len(statements) < 19, statements
+    # PostgreSQL's writers also bound their wait for the write lock: 3 more, as constant.
+    assert len(statements) < 22, statements
 
 
 # History storage: migration 0005 both ways ------------------------------------------------------
