@@ -7,7 +7,6 @@ the near name ("did you mean 'countries'?") rather than dropping the value witho
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -51,10 +50,12 @@ def unknown(names: Iterable[str], known: Iterable[str], what: str) -> str | None
     strange = [name for name in names if name not in known]
     if not strange:
         return None
+    from kb.suggest import near  # the near-name rule every refusal uses
+
     parts = []
     for name in strange:
-        near = difflib.get_close_matches(name, known, n=1)
-        parts.append(f"{name!r}" + (f" (did you mean {near[0]!r}?)" if near else ""))
+        found = near(name, known, limit=1)
+        parts.append(f"{name!r}" + (f" (did you mean {found[0]!r}?)" if found else ""))
     return f"unknown {what}{'s' if len(strange) > 1 else ''} {', '.join(parts)}"
 
 
