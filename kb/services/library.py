@@ -24,10 +24,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import insert, select, text
 
-from kb.dates import SourceDate, parse_source_date_optional
+from kb.dates import SourceDate
 from kb.errors import Invalid
-from kb.formats.reference import CSL_TYPES
-from kb.identifiers import normalize_doi, normalize_language, normalize_url
 from kb.models import Source, SourceAuthor, SourceRevision, utcnow
 from kb.services import sources
 
@@ -52,44 +50,10 @@ class NewSource:
 
 
 def new_row(values: SourceFields) -> NewSource:
-    """The stored values of a new source, as `sources.add(..., distinct=True)` stores them;
-    Invalid for what it refuses."""
-    given = values.given()
-    title = (values.title or "").strip()
-    if not title:
-        raise Invalid("title", values.title or "", "must not be empty")
-    kind = given.get("type", "article")
-    if kind not in CSL_TYPES:
-        raise Invalid("type", kind, "not a CSL item type (e.g. article-newspaper, "
-                      "report, webpage, article-journal, book, broadcast)")
-    row: dict[str, Any] = {"type": kind, "title": title}
-    for name in ("container", "publisher", "archived_url", "note"):
-        row[name] = (given.get(name) or "").strip() or None
-    language = (given.get("language") or "").strip()
-    row["language"] = normalize_language(given["language"]) if language else None
-    date = parse_source_date_optional(given.get("date"), "date")
-    row["issued"] = str(date) if date else None
-    row["issued_start"], row["issued_end"] = date.span() if date else (None, None)
-    row["issued_literal"] = None
-    literal = (given.get("date_literal") or "").strip()
-    if literal and not (given.get("date") or "").strip():
-        row["issued_literal"] = " ".join(literal.split())
-        row["issued"] = row["issued_start"] = row["issued_end"] = None
-    accessed = parse_source_date_optional(given.get("accessed"), "accessed")
-    row["accessed"] = str(accessed) if accessed else None
-    url = (given.get("url") or "").strip() or None
-    row["url"], row["url_normalized"] = url, normalize_url(url) if url else None
-    extra = sources._checked_extra(given["extra"]) if "extra" in given else {}
-    row["extra"] = {k: extra[k] for k in sorted(extra)
-                    if extra[k] not in (None, "", [], {})} or None
-    doi = (given.get("doi") or "").strip()
-    row["doi"] = normalize_doi(doi) if doi else None
-    row["reports_on_id"] = None
-    authors = []
-    for position, name in enumerate(given.get("authors") or []):
-        author = sources.parse_author(name)
-        authors.append({"position": position, "name": author.name, "family": author.family,
-                        "given": author.given, "literal": author.literal})
+    """The stored values of a new source, as `sources.add(..., distinct=True)` stores them
+    (the one source rule, `sources.new_values`); Invalid for what it refuses."""
+    row = sources.new_values(values)
+    authors = row.pop("authors")
     return NewSource(row, authors, "")
 
 
