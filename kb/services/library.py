@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import insert, select, text
 
-from kb.dates import SourceDate
 from kb.errors import Invalid
 from kb.models import Source, SourceAuthor, SourceRevision, utcnow
 from kb.services import sources
@@ -58,19 +56,11 @@ def new_row(values: SourceFields) -> NewSource:
 
 
 def key_stem(row: dict[str, Any], authors: list[dict[str, Any]]) -> str:
-    """What `sources.make_key` starts from: family + year + first significant title word."""
+    """What `sources.make_key` starts from, for a row not yet stored."""
     first = authors[0] if authors else None
-    if first is not None:
-        shown = first["name"][1:-1] if first["literal"] else first["name"]
-        who = first["family"] or sources._short_name(shown)
-    else:
-        who = sources._short_name(row["publisher"] or "")
-    words = [w for w in re.split(r"\W+", row["title"])
-             if w and w.lower() not in sources._STOPWORDS]
-    year = SourceDate(edtf=row["issued"]).year if row["issued"] else None
-    when = "" if year is None else str(year) if year > 0 else f"{1 - year}bc"
-    stem = sources._ascii_word(who) + when + (sources._ascii_word(words[0]) if words else "")
-    return stem or "source"
+    shown = (first["name"][1:-1] if first["literal"] else first["name"]) if first else ""
+    return sources.key_stem(row["title"], row["issued"], row["container"], row["publisher"],
+                            (first["family"], shown) if first else None)
 
 
 def snapshot_of(row: dict[str, Any], authors: list[dict[str, Any]]) -> dict[str, Any]:

@@ -86,29 +86,37 @@ def _ascii_word(text: str) -> str:
 
 
 def make_key(session: Session, source: Source) -> str:
-    """Who + year + first significant title word, e.g. `npr2026china`; a-z on collision.
-
-    Who, as Better BibTeX does: the first author's family name, else the container, else the
-    publisher (`tomshardware2025h20`), else the title's first word (the next one follows the
-    year) — never a bare year such as `2025u`."""
+    """`key_stem`, then a-z on collision."""
     first = source.authors[0] if source.authors else None
-    words = [w for w in re.split(r"\W+", source.title) if w and w.lower() not in _STOPWORDS]
-    if first:
-        who = first.family or _short_name(author_display(first))
-    elif source.container or source.publisher:
-        who = _short_name(source.container or source.publisher or "")
-    else:
-        who = words.pop(0) if words else ""
-    year = SourceDate(edtf=source.issued).year if source.issued else None
-    when = "" if year is None else str(year) if year > 0 else f"{1 - year}bc"
-    stem = _ascii_word(who) + when + (_ascii_word(words[0]) if words else "")
-    stem = stem or "source"
+    stem = key_stem(source.title, source.issued, source.container, source.publisher,
+                    (first.family, author_display(first)) if first else None)
     suffixes = itertools.chain([""], "abcdefghijklmnopqrstuvwxyz", map(str, itertools.count(2)))
     for suffix in suffixes:
         key = stem + suffix
         if session.scalar(select(Source.id).where(Source.key == key)) is None:
             return key
     raise AssertionError("unreachable: the suffixes never run out")
+
+
+def key_stem(title: str, issued: str | None, container: str | None, publisher: str | None,
+             first_author: tuple[str | None, str] | None) -> str:
+    """Who + year + first significant title word, e.g. `npr2026china` (pure: every path that
+    makes a key starts here; `first_author` is its family name and its name as shown).
+
+    Who, as Better BibTeX does: the first author's family name, else the container, else the
+    publisher (`tomshardware2025h20`), else the title's first word (the next one follows the
+    year) — never a bare year such as `2025u`."""
+    words = [w for w in re.split(r"\W+", title) if w and w.lower() not in _STOPWORDS]
+    if first_author:
+        family, shown = first_author
+        who = family or _short_name(shown)
+    elif container or publisher:
+        who = _short_name(container or publisher or "")
+    else:
+        who = words.pop(0) if words else ""
+    year = SourceDate(edtf=issued).year if issued else None
+    when = "" if year is None else str(year) if year > 0 else f"{1 - year}bc"
+    return _ascii_word(who) + when + (_ascii_word(words[0]) if words else "") or "source"
 
 
 def _short_name(organisation: str) -> str:
