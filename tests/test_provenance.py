@@ -380,6 +380,42 @@ def test_the_log_says_who_changed_what_in_time_order(kb: KB,
     assert json.loads(kb.ok("log", "--since", "2999", "--format", "json")) == []
 
 
+def test_claim_history_says_who_made_each_change_as_the_log_does(
+        kb: KB, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import create_engine, text
+
+    monkeypatch.setenv("KB_USER", "alice")
+    kb.ok("source", "add", "--title", "A", "--key", "a2025")
+    claim = int(kb.ok("claim", "add", "--source", "a2025", "--text", "one"))
+    monkeypatch.setenv("KB_USER", "bob")
+    kb.ok("claim", "edit", str(claim), "--text", "one, edited")
+    history = json.loads(kb.ok("claim", "history", str(claim), "--format", "json"))
+    assert [(h["action"], h["by"]) for h in history] == [("created", "alice"),
+                                                        ("edited", "bob")]
+    lines = kb.ok("claim", "history", str(claim)).splitlines()
+    assert lines[0].split() == ["REV", "AT", "BY", "ACTION"]
+    assert [line.split()[2:] for line in (lines[1], lines[2])] == [["alice", "created"],
+                                                                   ["bob", "edited"]]
+    assert lines[3] == "    text: 'one' -> 'one, edited'"
+    log = json.loads(kb.ok("log", "--format", "json"))
+    assert [(e["by"], e["action"]) for e in log if e["entity"] == "claim"] == [
+        (h["by"], h["action"]) for h in history]
+    # Rows from before migration 0008 name no one: "unknown" in both tables, null in JSON.
+    engine = create_engine(kb.url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE claim SET created_by = NULL"))
+        connection.execute(text("UPDATE claim_revision SET actor = NULL"))
+    engine.dispose()
+    history = json.loads(kb.ok("claim", "history", str(claim), "--format", "json"))
+    assert [h["by"] for h in history] == [None, None]
+    assert [line.split()[2] for line in kb.ok("claim", "history", str(claim)).splitlines()[1:3]
+            ] == ["unknown", "unknown"]
+    assert [e["by"] for e in json.loads(kb.ok("log", "--format", "json"))
+            if e["entity"] == "claim"] == [None, None]
+    logged = [line.split()[1] for line in kb.ok("log").splitlines()[1:] if " claim " in line]
+    assert logged == ["unknown", "unknown"]
+
+
 # --- PDF and HTML ----------------------------------------------------------------------------
 
 
