@@ -70,6 +70,9 @@ def claims(app: App, fmt: str, output: str | None, style: str | None, **options:
     """Write the matching claims: JSON Lines or CSV (for `kb import`), a cited Markdown brief,
     or schema.org ClaimReview JSON-LD.
 
+    JSON Lines, the lossless transfer, always holds retracted claims (marked) and what an
+    import keeps of them; the others leave them out unless --include-retracted.
+
     \b
     Example:
       kb export claims --format jsonl -o everything.jsonl
