@@ -15,6 +15,8 @@ from kb.errors import KBError
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
+    from kb.formats.jsonl import Kept
+
 # A claim's fields in files and listings (DESIGN's names). From a CSV file, status, created and
 # updated are written for readers and ignored on import (standing is derived, times are the
 # import's); stance and attributed_to are imported; the rest after them, like status, are the
@@ -44,9 +46,9 @@ class Line:
     number: int
     kind: Literal["claim", "source", "region", "notice"]
     data: dict[str, Any]
-    # What a JSON Lines claim line keeps of its history (kb.formats.jsonl.Kept); None: the
-    # claim is new here (CSV, or a line that says nothing of it).
-    kept: Any = None
+    # What a JSON Lines claim line keeps of its history; None: the claim is new here (CSV, or
+    # a line that says nothing of it).
+    kept: Kept | None = None
 
 
 def unknown(names: Iterable[str], known: Iterable[str], what: str) -> str | None:

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session
 
+    from kb.formats.jsonl import Kept
+
 BATCH = 5000
 SOURCE_KEYS = ("key", *(f.name for f in fields(SourceFields)))
 
@@ -158,8 +160,8 @@ class Importer:
     # What JSON Lines claim lines keep of their history (kb.formats.jsonl.Kept), by new claim
     # id: times until their batch is flushed, retractions and supersessions until the end
     # (a claim may be superseded by one later in the file); notices until the end too.
-    kept: dict[int, Any] = field(default_factory=dict)
-    withdrawn: list[tuple[int, int, Any]] = field(default_factory=list)
+    kept: dict[int, Kept] = field(default_factory=dict)
+    withdrawn: list[tuple[int, int, Kept]] = field(default_factory=list)
     notices: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -492,7 +494,7 @@ class Importer:
         self.summary.evidence += len(rows)
 
 
-def _keep_times(row: dict[str, Any], kept: Any) -> None:
+def _keep_times(row: dict[str, Any], kept: Kept) -> None:
     """A claim row made as the file says it was: when, and by whom (kb.formats.jsonl.Kept)."""
     if kept.created is not None:
         row["created_at"] = row["updated_at"] = kept.created
