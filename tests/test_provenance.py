@@ -546,6 +546,19 @@ def test_exports_for_people_leave_retracted_claims_out_and_say_so(
         assert "[@paper2024] [strong]" in written and "[@other2024] [weak]" in written
 
 
+def test_a_jsonl_line_keeps_its_history_in_utc_to_the_second() -> None:
+    import datetime as dt
+
+    from kb.formats.jsonl import kept_of
+
+    kept = kept_of({"created": "2026-02-18T10:00:00.5+01:00", "retracted": {
+        "reason": "  misread   the table ", "at": "2026-03-01T00:00:00", "by": "bob"}})
+    assert kept is not None
+    assert (kept.created, kept.reason, kept.actor, kept.withdrawn) == (
+        dt.datetime(2026, 2, 18, 9, 0), "misread the table", "bob", True)
+    assert kept_of({"created": None, "retracted": None, "superseded_by": None}) is None
+
+
 @pytest.mark.parametrize(("line", "message"), [
     ({"notice_record": {"source": "report2025"}},
      "line 2: a notice_record needs its source's key and its kind"),
