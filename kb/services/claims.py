@@ -399,9 +399,9 @@ def history(session: Session, claim_id: int) -> list[dict[str, Any]]:
     """Each revision with the fields it changed, oldest first; the first is the creation."""
     claim = get(session, claim_id)
     return revisions.replay(snapshot(claim), claim.created_at, [
-        (r.action, r.changed_at, json.loads(r.prior)) for r in session.scalars(
+        (r.action, r.changed_at, json.loads(r.prior), r.actor) for r in session.scalars(
             select(ClaimRevision).where(ClaimRevision.claim_id == claim_id)
-            .order_by(ClaimRevision.id))])
+            .order_by(ClaimRevision.id))], claim.created_by)
 
 
 def record(claim: Claim, status: str) -> dict[str, Any]:

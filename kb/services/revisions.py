@@ -37,33 +37,35 @@ def write(session: Session, claim_id: int, action: str, prior: dict[str, Any]) -
 
 
 def replay(current: dict[str, Any], created_at: datetime,
-           stored: list[tuple[str, datetime, dict[str, Any]]]) -> list[dict[str, Any]]:
+           stored: list[tuple[str, datetime, dict[str, Any], str | None]],
+           created_by: str | None = None) -> list[dict[str, Any]]:
     """The visible history, oldest first, from the current state and the stored revisions
-    (oldest first): each with its number, action, time, the fields it changed and the state
-    after it. The first is always the creation."""
+    (oldest first, each with who made it): each with its number, action, time, who (`by`:
+    None for changes made before migration 0008, which recorded no one), the fields it
+    changed and the state after it. The first is always the creation."""
     state = current
-    later: list[tuple[str, datetime, dict[str, Any], dict[str, Any]]] = []
-    creation: tuple[str, datetime] = ("created", created_at)
-    for action, at, prior in reversed(stored):
+    later: list[tuple[str, datetime, str | None, dict[str, Any], dict[str, Any]]] = []
+    creation: tuple[str, datetime, str | None] = ("created", created_at, created_by)
+    for action, at, prior, by in reversed(stored):
         if action in CREATIONS:
-            creation = (action, at)
+            creation = (action, at, by or created_by)
             state = {**state, **prior}
         elif action == STANDING:
-            later.append((action, at, state, prior))
+            later.append((action, at, by, state, prior))
         else:
-            later.append((action, at, state, {}))
+            later.append((action, at, by, state, {}))
             state = {**state, **prior}
     out: list[dict[str, Any]] = [{"revision": 1, "action": creation[0],
-                                  "at": creation[1].isoformat(), "changes": {},
-                                  "claim": state}]
+                                  "at": creation[1].isoformat(), "by": creation[2] or None,
+                                  "changes": {}, "claim": state}]
     previous = state
-    for number, (action, at, after, standing) in enumerate(reversed(later), start=2):
+    for number, (action, at, by, after, standing) in enumerate(reversed(later), start=2):
         if action == STANDING:
             changes = {"status": {"from": standing.get("from"), "to": standing.get("to")}}
         else:
             changes = {k: {"from": previous.get(k), "to": v} for k, v in after.items()
                        if previous.get(k) != v}
-        entry = {"revision": number, "action": action, "at": at.isoformat(),
+        entry = {"revision": number, "action": action, "at": at.isoformat(), "by": by or None,
                  "changes": changes, "claim": after}
         if standing.get("reason"):
             entry["reason"] = standing["reason"]
