@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
@@ -80,3 +83,52 @@ def test_database_populated_at_0001_upgrades_with_rows_intact(empty_url: str) ->
     assert '"themes": [\n      "hardware/chips"' in listed
     assert "2024-05-01T10:00:00  created" in old.ok("claim", "history", "1")
     assert old.ok("search", "scarce")  # the search index covers rows made before it
+
+
+def edit_a_life(kb: KB) -> None:
+    """Claims with a past: edits of every kind of field, a theme renamed under them, a region,
+    a standing that changed when its evidence went."""
+    kb.ok("claim", "edit", "1", "--text", "edited once")
+    kb.ok("claim", "edit", "1", "--text", "edited twice", "--theme", "x/y", "--actor", "NPR")
+    kb.ok("claim", "edit", "2", "--quote", "a new quote", "--locator", "p. 9", "--date", "2025")
+    kb.ok("claim", "edit", "3", "--country", "Southeast Asia", "--country", "US")
+    kb.ok("themes", "rename", "x/y", "x/z")
+    kb.ok("evidence", "add", "4", "--supports", "--claim", "5")
+    kb.ok("claim", "rm", "5", "--force")  # claim 4 loses its support: a change of standing
+
+
+def histories(kb: KB) -> dict[int, tuple[str, list[dict[str, Any]]]]:
+    """Every claim's history as `kb claim history` prints it, for people and as JSON."""
+    ids = [c["id"] for c in json.loads(kb.ok("claim", "list", "--format", "json"))]
+    return {i: (kb.ok("claim", "history", str(i)),
+                json.loads(kb.ok("claim", "history", str(i), "--format", "json")))
+            for i in ids}
+
+
+# Columns migration 0008 added and its downgrade drops (the refusal names them): a claim's
+# stance and whom it is attributed to. Everything else a revision says must come back.
+DROPPED_BELOW_0008 = ("stance", "attributed_to")
+
+
+def without_stance(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**revision, "claim": {k: v for k, v in revision["claim"].items()
+                                   if k not in DROPPED_BELOW_0008},
+             "changes": {k: v for k, v in revision["changes"].items()
+                         if k not in DROPPED_BELOW_0008}} for revision in history]
+
+
+def test_0005_round_trip_keeps_every_revision_of_every_claim(seeded: KB) -> None:
+    edit_a_life(seeded)
+    before = histories(seeded)
+    assert [r["action"] for r in before[1][1]] == ["created", "edited", "edited", "renamed"]
+    assert before[4][1][-1]["reason"] == "claim 5 was removed"
+    refusal = seeded("db", "downgrade", "0004").stderr
+    assert "column claim.stance (" in refusal and "column claim.attributed_to (" in refusal
+    seeded.ok("db", "downgrade", "0004", "--yes")
+    assert seeded.ok("db", "upgrade") == f"{HEAD_REVISION}\n"
+    after = histories(seeded)
+    assert {i: without_stance(json_) for i, (_, json_) in after.items()} == {
+        i: without_stance(json_) for i, (_, json_) in before.items()}
+    # As printed for people (the fields a revision changed): the same, line for line.
+    assert {i: table for i, (table, _) in after.items()} == {
+        i: table for i, (table, _) in before.items()}
