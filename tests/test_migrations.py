@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -132,3 +133,36 @@ def test_0005_round_trip_keeps_every_revision_of_every_claim(seeded: KB) -> None
     # As printed for people (the fields a revision changed): the same, line for line.
     assert {i: table for i, (table, _) in after.items()} == {
         i: table for i, (table, _) in before.items()}
+
+
+def test_a_history_a_downgrade_dropped_is_never_replaced_by_a_false_one(seeded: KB) -> None:
+    seeded.ok("claim", "edit", "1", "--text", "edited once")
+    seeded.ok("claim", "edit", "1", "--text", "edited twice")
+    unedited = seeded.ok("claim", "history", "6")
+    refusal = seeded("db", "downgrade", "0001")
+    assert refusal.exit_code == 1
+    assert "2 claim revisions (table claim_revision; an upgrade cannot bring them back)" in (
+        refusal.stderr)
+    seeded.ok("db", "downgrade", "0001", "--yes")
+    assert seeded.ok("db", "upgrade") == f"{HEAD_REVISION}\n"
+
+    # The edited claim: its past is unknown, and its history says so, from the upgrade on.
+    (begins,) = json.loads(seeded.ok("claim", "history", "1", "--format", "json"))
+    upgraded = dt.datetime.fromisoformat(begins["at"])
+    assert abs(upgraded - dt.datetime.now(dt.UTC).replace(tzinfo=None)) < dt.timedelta(
+        minutes=5)
+    created = json.loads(seeded.ok("claim", "show", "1", "--format", "json"))["created"]
+    assert begins["action"] == "unrecorded"
+    assert begins["note"] == (f"history before {upgraded.date()} not kept; created {created} "
+                              "and changed since")
+    assert begins["claim"]["text"] == "edited twice"
+    assert seeded.ok("claim", "history", "1") == (
+        f"#1  {begins['at']}  unrecorded\n    {begins['note']}\n")
+    # A claim its row says was never changed: its creation is its history, as before.
+    assert seeded.ok("claim", "history", "6") == unedited
+    # Edits after the upgrade follow on, and survive 0005's round trip.
+    seeded.ok("claim", "edit", "1", "--text", "edited after")
+    history = seeded.ok("claim", "history", "1")
+    seeded.ok("db", "downgrade", "0004", "--yes")
+    seeded.ok("db", "upgrade")
+    assert seeded.ok("claim", "history", "1") == history

@@ -355,6 +355,8 @@ def history(app: App, claim_id: int, fmt: str) -> None:
         return
     for revision in revisions:
         click.echo(f"#{revision['revision']}  {revision['at']}  {revision['action']}")
+        if revision.get("note"):
+            click.echo(f"    {revision['note']}")
         for name, change in revision["changes"].items():
             click.echo(f"    {name}: {change['from']!r} -> {change['to']!r}")
         if revision.get("reason"):

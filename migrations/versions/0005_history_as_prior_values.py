@@ -29,6 +29,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 CREATIONS = ("created", "imported")
+# The first revision of a claim whose past migration 0002 could not know: nothing before it.
+UNRECORDED = "unrecorded"
 STANDING = "standing"  # a change of a claim's standing (kb.services.deletion), not of its fields
 CHUNK = 2000  # claims per step: memory stays flat at a million claims
 
@@ -110,6 +112,9 @@ def replay(current: State, created_at: dt.datetime, stored: list[Stored]
         if action in CREATIONS:
             creation = (action, at)
             state = {**state, **prior}
+        elif action == UNRECORDED:
+            creation = (action, at)
+            break
         elif action == STANDING:
             later.append((action, at, {**state, STANDING: prior}))
         else:
