@@ -79,10 +79,7 @@ def follow_ids(session: Session, table: str) -> None:
     follow them, and never go back to an id a deleted row had (PostgreSQL's serial sequence
     only moves forward here; SQLite's AUTOINCREMENT counter follows explicit ids by itself)."""
     if session.get_bind().dialect.name == "postgresql":
-        last = last_id(session, table)
-        if last:
-            session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                 f"{int(last)})"))
+        carry_ids(session, table, 0)
 
 
 def carry_ids(session: Session, table: str, given: int) -> None:
@@ -113,4 +110,3 @@ def _has_autoincrement(session: Session, table: str) -> bool:
     create = session.scalar(text("SELECT sql FROM sqlite_master WHERE type = 'table' "
                                  "AND name = :t"), {"t": table})
     return create is not None and "AUTOINCREMENT" in create.upper()
-
