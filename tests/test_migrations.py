@@ -139,6 +139,8 @@ def test_a_history_a_downgrade_dropped_is_never_replaced_by_a_false_one(seeded: 
     seeded.ok("claim", "edit", "1", "--text", "edited once")
     seeded.ok("claim", "edit", "1", "--text", "edited twice")
     unedited = seeded.ok("claim", "history", "6")
+    about_a_region = next(c["id"] for c in json.loads(
+        seeded.ok("claim", "list", "--format", "json")) if c["regions"])
     refusal = seeded("db", "downgrade", "0001")
     assert refusal.exit_code == 1
     assert "2 claim revisions (table claim_revision; an upgrade cannot bring them back)" in (
@@ -160,6 +162,10 @@ def test_a_history_a_downgrade_dropped_is_never_replaced_by_a_false_one(seeded: 
         f"#1  {begins['at']}  unrecorded\n    {begins['note']}\n")
     # A claim its row says was never changed: its creation is its history, as before.
     assert seeded.ok("claim", "history", "6") == unedited
+    # A claim about a region was changed by the downgrade (the region became its countries).
+    (changed,) = json.loads(seeded.ok("claim", "history", str(about_a_region), "--format",
+                                      "json"))
+    assert (changed["action"], changed["at"]) == ("unrecorded", begins["at"])
     # Edits after the upgrade follow on, and survive 0005's round trip.
     seeded.ok("claim", "edit", "1", "--text", "edited after")
     history = seeded.ok("claim", "history", "1")

@@ -182,6 +182,12 @@ REGIONS_TO_COUNTRIES = (
 
 def downgrade() -> None:
     op.execute(REGIONS_TO_COUNTRIES)
+    # Those claims changed here (a region became countries): their rows say so, so that an
+    # upgrade does not take their values now for the ones they were created with.
+    op.get_bind().execute(
+        sa.text("UPDATE claim SET updated_at = :now WHERE id IN "
+                "(SELECT claim_id FROM claim_region)"),
+        {"now": dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)})
     with op.batch_alter_table("claim_revision", schema=None) as batch_op:
         batch_op.drop_index("ix_claim_revision_claim_id")
 
