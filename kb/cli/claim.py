@@ -363,6 +363,8 @@ def history(app: App, claim_id: int, fmt: str) -> None:
     click.echo(header)
     for line, revision in zip(lines, revisions, strict=True):
         click.echo(line)
+        if revision.get("note"):
+            click.echo(f"    {revision['note']}")
         for name, change in revision["changes"].items():
             click.echo(f"    {name}: {change['from']!r} -> {change['to']!r}")
         if revision.get("reason"):

@@ -79,7 +79,34 @@ def follow_ids(session: Session, table: str) -> None:
     follow them, and never go back to an id a deleted row had (PostgreSQL's serial sequence
     only moves forward here; SQLite's AUTOINCREMENT counter follows explicit ids by itself)."""
     if session.get_bind().dialect.name == "postgresql":
-        last = last_id(session, table)
-        if last:
-            session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                 f"{int(last)})"))
+        carry_ids(session, table, 0)
+
+
+def carry_ids(session: Session, table: str, given: int) -> None:
+    """The next id `table` hands out follows `given`, the highest id another database gave
+    (`kb db copy`): ids of rows deleted there before the copy are never given here either.
+
+    PostgreSQL: the serial sequence moves on, never back. SQLite: the AUTOINCREMENT counter
+    (sqlite_sequence, migration 0009) where the table has one; a table without it reuses the
+    ids of its deleted newest rows anyway, so there is nothing to carry.
+    """
+    last = max(given, last_id(session, table))
+    if not last:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                             f"{int(last)})"))
+        return
+    if not _has_autoincrement(session, table):
+        return
+    moved = session.execute(text("UPDATE sqlite_sequence SET seq = :last WHERE name = :t"),
+                            {"t": table, "last": last})
+    if not moved.rowcount:  # type: ignore[attr-defined]
+        session.execute(text("INSERT INTO sqlite_sequence (name, seq) VALUES (:t, :last)"),
+                        {"t": table, "last": last})
+
+
+def _has_autoincrement(session: Session, table: str) -> bool:
+    create = session.scalar(text("SELECT sql FROM sqlite_master WHERE type = 'table' "
+                                 "AND name = :t"), {"t": table})
+    return create is not None and "AUTOINCREMENT" in create.upper()
