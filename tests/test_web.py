@@ -28,6 +28,7 @@ from kb.web.timeline import svg
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from tests.conftest import KB
 
@@ -490,6 +491,125 @@ def test_hostile_text_is_shown_as_text(kb: KB) -> None:
         assert "<img src=x" not in reflected
 
 
+# A quote in its source's stored text --------------------------------------------------------
+
+# A snapshot is hostile input like any other text: markup around the quote and inside it.
+SNAPSHOT = """Report on chips <script>alert(1)</script> and "><img src=x onerror=alert(1)>
+
+Exports of chips fell by 14% in 2025, the ministry said <b>on</b> Tuesday.
+
+The ministry said exports of semiconductors fell sharply during the second quarter of the year.
+
+Grid capacity is the \u201cbinding\u201d constraint for new data centres in the north.
+"""
+
+
+def with_snapshot(kb: KB, tmp_path: Path, text: str = SNAPSHOT) -> None:
+    kb.ok("source", "add", "--title", "The Report", "--key", "report2025", "--date", "2025")
+    path = tmp_path / "report.txt"
+    path.write_text(text, encoding="utf-8")
+    kb.ok("source", "attach", "report2025", str(path), "--retrieved", "2025-06-01")
+
+
+def quoted(kb: KB, quote: str, source: str = "report2025") -> int:
+    return int(kb.ok("claim", "add", "--source", source, "--text", "a claim", "--quote", quote))
+
+
+def in_text(html: str) -> str:
+    found = re.search(r'<section class="in-text".*?</section>', html, re.S)
+    assert found, "no in-text section"
+    return found.group(0)
+
+
+def test_a_verified_quote_is_marked_in_its_snapshot_with_context_and_escaped(
+        kb: KB, tmp_path: Path) -> None:
+    with_snapshot(kb, tmp_path)
+    claim = quoted(kb, "chips fell by 14% in 2025, the ministry said <b>on</b> Tuesday")
+    with client_for(kb) as web:
+        section = in_text(web.get(f"/claims/{claim}").text)
+        assert 'data-quote-status="verified"' in section
+        assert ('<mark id="claim-passage">chips fell by 14% in 2025, the ministry said '
+                "&lt;b&gt;on&lt;/b&gt; Tuesday</mark>") in section
+        assert "Exports of <mark" in section and "</mark>.\n\nThe ministry said" in section
+        assert "version 1" in section and "retrieved 2025-06-01" in section
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in section
+        assert "<script>" not in section and "<img src=x" not in section and "<b>" not in section
+        link = re.search(r'href="([^"]+)" id="full-text"', section)
+        assert link and link.group(1) == (
+            f"/sources/report2025/text?version=1&amp;claim={claim}#passage")
+        full = web.get(f"/sources/report2025/text?version=1&claim={claim}")
+        assert full.status_code == 200
+        stored = re.search(r'<div class="stored-text" id="stored-text">(.*?)</div>', full.text,
+                           re.S)
+        assert stored and _unescaped(stored.group(1).replace('<mark id="passage">', "")
+                                     .replace("</mark>", "")) == SNAPSHOT
+        assert ('<mark id="passage">chips fell by 14% in 2025, the ministry said '
+                "&lt;b&gt;on&lt;/b&gt; Tuesday</mark>") in full.text
+        assert "<script>alert" not in full.text and "<img src=x" not in full.text
+        assert "retrieved 2025-06-01" in full.text
+
+
+def test_a_normalised_quote_marks_the_sources_own_words(kb: KB, tmp_path: Path) -> None:
+    with_snapshot(kb, tmp_path)
+    claim = quoted(kb, 'the "binding" constraint')
+    with client_for(kb) as web:
+        section = in_text(web.get(f"/claims/{claim}").text)
+        assert 'data-quote-status="normalised"' in section
+        assert '<mark id="claim-passage">the \u201cbinding\u201d constraint</mark>' in section
+
+
+def test_candidate_not_found_and_no_text_say_so_and_mark_nothing(kb: KB, tmp_path: Path
+                                                                 ) -> None:
+    with_snapshot(kb, tmp_path)
+    candidate = quoted(kb, "exports of semiconductor fell sharply during the second quarter")
+    missing = quoted(kb, "nothing like this sentence is in there")
+    kb.ok("source", "add", "--title", "No text", "--key", "notext2025", "--date", "2025")
+    no_text = quoted(kb, "whatever it said", source="notext2025")
+    with client_for(kb) as web:
+        pages = {claim: in_text(web.get(f"/claims/{claim}").text)
+                 for claim in (candidate, missing, no_text)}
+        assert "<mark" not in "".join(pages.values())
+        assert "Not verified: only a near passage was found (98% alike)" in pages[candidate]
+        assert f"kb quote accept {candidate}" in pages[candidate]
+        assert "Not found in this text; the nearest passage" in pages[missing]
+        assert "No stored text of" in pages[no_text]
+        assert "kb source attach notext2025 FILE" in pages[no_text]
+        full = web.get(f"/sources/report2025/text?version=1&claim={candidate}").text
+        assert "<mark" not in full and "is candidate in this version" in full
+
+
+def test_the_context_is_a_few_hundred_characters_either_side(kb: KB, tmp_path: Path) -> None:
+    filler = "Nothing here matters much at all. " * 200  # 6,800 characters
+    with_snapshot(kb, tmp_path, filler + "The one sentence that is quoted here. " + filler)
+    claim = quoted(kb, "The one sentence that is quoted here.")
+    with client_for(kb) as web:
+        section = in_text(web.get(f"/claims/{claim}").text)
+        context = re.search(r'id="passage-context">(.*?)</blockquote>', section, re.S)
+        assert context
+        before, after = context.group(1).split('<mark id="claim-passage">')
+        # Cut at spaces, and marked as cut: whole words either side.
+        assert re.match(r"\u2026 [a-z]+ ", before) and re.search(r" [a-z]+ \u2026$", after)
+        assert 250 < len(before) <= 303 and 250 < len(after.split("</mark>")[1]) <= 303
+
+
+def test_a_stored_text_page_refuses_what_is_not_there(kb: KB, tmp_path: Path) -> None:
+    with_snapshot(kb, tmp_path)
+    kb.ok("source", "add", "--title", "No text", "--key", "notext2025", "--date", "2025")
+    with client_for(kb) as web:
+        whole = web.get("/sources/report2025/text")
+        assert whole.status_code == 200 and "<mark" not in whole.text
+        for page, code, message in [
+                ("/sources/report2025/text?version=9", 404,
+                 "source &#39;report2025&#39; has no text version 9"),
+                ("/sources/notext2025/text", 404, "source &#39;notext2025&#39; has no stored"),
+                ("/sources/report2025/text?version=x", 400, "version"),
+                ("/sources/report2025/text?claim=999999", 404, "claim 999999 not found"),
+                ("/sources/nosuch/text", 404, "nosuch")]:
+            response = web.get(page)
+            assert response.status_code == code, page
+            assert message in response.text, page
+
+
 # The real command ----------------------------------------------------------------------------
 
 
@@ -530,6 +650,12 @@ def _escaped(text: str) -> str:
     from markupsafe import escape
 
     return str(escape(text))
+
+
+def _unescaped(html: str) -> str:
+    import html as html_module
+
+    return html_module.unescape(html)
 
 
 def test_a_query_over_its_time_limit_stops_and_the_transaction_goes_on(seeded: KB) -> None:

@@ -123,6 +123,7 @@ def create_app(database: Database, access: Access, facet_budget: float = 0.02) -
         Route("/search", views.search),
         Route("/sources", views.sources),
         Route("/sources/new", views.source_new, methods=["GET", "POST"]),
+        Route("/sources/{key:path}/text", views.source_text),
         Route("/sources/{key:path}", views.source),
         Route("/countries", views.countries),
         Route("/countries/{code}/timeline", views.country_timeline),

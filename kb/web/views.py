@@ -339,10 +339,13 @@ class Views:
             record = claims.show(session, claim_id)
             if self.wants_json(request):
                 return as_json(record)
+            from kb.services import texts
+
             history = claims.history(session, claim_id)
             return self.render(
                 request, "claim.html", title=f"Claim {claim_id}", claim=record,
                 history=history, why=standing_why(record),
+                in_text=texts.passage(session, claim_id),
                 pinpoint=citation(record["source"], record["locator"]),
                 bibtex=self.bibtex(session, record["source"]))
 
@@ -431,6 +434,23 @@ class Views:
                                bibtex=self.bibtex(session, key))
 
         return self.reading(request, work, self.wants_json(request))
+
+    def source_text(self, request: Request) -> Response:
+        """A stored text whole, with one claim's quote marked (`?claim=ID`) and an id to
+        scroll to (`#passage`): the claim page's "full text" link."""
+        from kb.services import texts
+
+        key = request.path_params["key"]
+
+        def work(session: Session) -> Response:
+            version = _number(request.query_params, "version", None)
+            claim_id = _number(request.query_params, "claim", None)
+            shown = texts.marked_text(session, key, version, claim_id)
+            return self.render(request, "source_text.html",
+                               title=f"{shown['source']}: text version {shown['version']}",
+                               text=shown)
+
+        return self.reading(request, work)
 
     # Places and themes ---------------------------------------------------------------------
 
