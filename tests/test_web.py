@@ -273,6 +273,50 @@ def test_timeline_svg_is_empty_without_months_and_escapes_labels() -> None:
     assert drawn.count('<rect class="bar"') == 2
 
 
+def test_compare_cells_count_their_claims_list_the_newest_and_link_to_the_rest(
+        web: TestClient, seeded: KB, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kb.web.views
+
+    monkeypatch.setattr(kb.web.views, "CELL", 1)
+    rows = json.loads(seeded.ok("compare", "--country", "US", "--country", "CN", "--format",
+                                "json"))
+    html = web.get("/compare?country=US&country=CN").text
+    assert 'id="compare-many"' not in html
+    table = re.search(r'<table id="comparison">.*?</table>', html, re.S)
+    assert table
+    shown_rows = re.findall(r"<tr><th>(?:<a [^>]*>)?([^<]+)(?:</a>)?</th>(.*?)</tr>",
+                            table.group(0), re.S)[1:]  # after the heading
+    assert [key for key, _ in shown_rows] == [row["theme"] for row in rows]
+    more = 0
+    for (key, cells_html), row in zip(shown_rows, rows, strict=True):
+        cells = re.findall(r'<td data-count="(\d+)">(.*?)</td>', cells_html, re.S)
+        for (count, cell), country in zip(cells, ("US", "CN"), strict=True):
+            ids = row["countries"][country]
+            assert int(count) == len(ids), (key, country)
+            newest = [c["id"] for c in json.loads(seeded.ok(
+                "claim", "list", "--country", country, "--theme", key, "--limit", "1",
+                "--format", "json"))] if ids and key != "(no theme)" else []
+            assert [int(i) for i in re.findall(r'<a href="/claims/(\d+)">', cell)] == (
+                newest or ids[:1])
+            if len(ids) > 1 and key != "(no theme)":
+                more += 1
+                link = re.search(r'class="more" href="([^"]+)">\+(\d+) more<', cell)
+                assert link and int(link.group(2)) == len(ids) - 1
+                listed = web.get(link.group(1).replace("&amp;", "&") + "&format=json").json()
+                assert sorted(c["id"] for c in listed) == sorted(ids)
+    assert more, "the seed has cells with more than one claim"
+
+
+def test_compare_past_its_budget_says_more_without_a_number(seeded: KB) -> None:
+    with client_for(seeded, facet_budget=0) as client:
+        response = client.get("/compare?country=US&country=CN")
+        assert response.status_code == 200
+        assert 'id="compare-many"' in response.text
+        counts = re.findall(r'<td data-count="([^"]+)">', response.text)
+        assert counts and set(counts) == {"many"}
+        assert 'class="more" href="/claims?country=US&amp;theme=' in response.text
+
+
 # JSON: the CLI's, byte for byte --------------------------------------------------------------
 
 

@@ -162,10 +162,14 @@ def standing_why(record: dict[str, Any]) -> str:
 class Views:
     def __init__(self, database: Database, access: Access, facet_budget: float) -> None:
         self.database, self.access, self.facet_budget = database, access, facet_budget
+        # The comparison's lists and counts: the facets' 20 ms and as much again for the
+        # lists, which a reader of the table needs most.
+        self.compare_budget = facet_budget * 2
         self.env = Environment(loader=FileSystemLoader(WEB_DIR / "templates"),
                                autoescape=select_autoescape(default=True),
                                trim_blocks=True, lstrip_blocks=True)
         self.env.globals.update(href=href, toggled=toggled, quote=quote)
+        self.env.filters["pair"] = lambda value, name: (name, value)
         self.env.filters["short"] = lambda text, n=140: (
             text if len(text) <= n else text[: n - 1] + "…")
         self._citations: dict[tuple[str, str, str], str] = {}
@@ -534,8 +538,8 @@ class Views:
                             subthemes=[p for p in below if p != path])
 
     def compare(self, request: Request) -> Response:
-        from kb.services import taxonomy
-        from kb.services.compare import compare
+        from kb.models import Country
+        from kb.services.compare import compare, overview
 
         params = request.query_params
         wants_json = self.wants_json(request)
@@ -544,21 +548,31 @@ class Views:
             where = claim_filter(params)
             by = _one(params, "by") or "theme"
             depth = _number(params, "depth", 1) or 1
-            known = taxonomy.list_countries(session)
+            # The countries kb has stored, for the page's choice (without claim counts:
+            # counting every country's claims cost ~100 ms at 100k).
+            known = [{"code": code, "name": name} for code, name in session.execute(
+                select(Country.code, Country.name).order_by(Country.code))]
             if len(where.countries) < 2 and not wants_json:
                 return self.render(request, "compare.html", title="Compare", comparison=None,
                                    chosen=where.countries, known=known, by=by, depth=depth,
                                    where=where)
-            comparison = compare(session, where, where.countries, by, depth)
-            if wants_json:
-                return as_json(comparison.as_json())
-            rest = filter_params(replace(where, countries=[]))
+            if wants_json:  # the CLI's JSON: every claim id of every cell
+                return as_json(compare(session, where, where.countries, by, depth).as_json())
+            # The page: each cell's count and newest claims, within the page's budget.
+            comparison = overview(session, where, where.countries, by, depth, shown=CELL,
+                                  budget=self.compare_budget)
+            # A cell links to its whole list: its country, its row's theme (or actor) and
+            # the other filters.
+            rest = filter_params(replace(where, countries=[], themes=[] if by == "theme"
+                                         else where.themes,
+                                         actor=None if by == "actor" else where.actor))
             return self.render(
                 request, "compare.html", title="Compare " + " · ".join(comparison.columns),
                 comparison=comparison, chosen=where.countries, known=known, by=by,
-                depth=depth, where=where, cell=CELL,
+                depth=depth, where=where, cell=CELL, rest=rest,
                 timeline_url=href("/compare/timeline",
-                                  [("country", c) for c in comparison.columns] + rest))
+                                  [("country", c) for c in comparison.columns]
+                                  + filter_params(replace(where, countries=[]))))
 
         return self.reading(request, work, wants_json)
 
