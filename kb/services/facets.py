@@ -109,7 +109,7 @@ def facets(session: Session, where: ClaimFilter, budget: float) -> Facets:
 
 def claim_ids(session: Session, where: ClaimFilter) -> Any:
     """The ids of the claims `where` selects, shaped for counting them all; None for every
-    claim (less the retracted ones, which `_in` leaves out).
+    claim (less the retracted ones, which `_listed` takes off).
 
     `select_claims` asks "has this claim a link to one of these countries (themes)?" once per
     claim, which suits a listing that stops at its limit; counting would ask it of all 100k
