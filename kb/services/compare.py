@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import case, exists, func, literal, select, union_all
+from sqlalchemy.orm import aliased
 
 from kb.errors import Invalid
 from kb.models import Actor, Claim, ClaimActor, ClaimTheme, Theme
@@ -237,7 +238,9 @@ def _counts(session: Session, column: Select[Any], link: Any, row_of: Any, none:
             ) -> dict[str, int]:
     """How many of the column's claims each row holds (`row_of` maps a link to its row),
     and those in no row (`none`). A claim with two themes under one row counts once."""
-    claim_ids = column.with_only_columns(Claim.id).order_by(None)
+    # correlate(None): under a one-theme filter the column's query joins claim_theme, which
+    # the GROUP BY reads too; the two must stay separate tables.
+    claim_ids = column.with_only_columns(Claim.id).order_by(None).correlate(None)
     owner = link.class_.claim_id
     out: dict[str, int] = {}
     if row_of is not None:
@@ -245,16 +248,18 @@ def _counts(session: Session, column: Select[Any], link: Any, row_of: Any, none:
                                 .where(owner.in_(claim_ids)).group_by(row_of)).all()
         out = {key: n for key, n in found if key is not None}
     out[none] = session.scalar(select(func.count()).select_from(
-        claim_ids.where(~exists().where(owner == Claim.id)).subquery())) or 0
+        claim_ids.where(_in_row(link, [])).subquery())) or 0
     return out
 
 
 def _in_row(link: Any, ids: list[int]) -> ColumnElement[bool]:
     """The claims in a row: a link to one of its ids; for the NONE row, the claims with no
-    theme (or actor) at all (a --theme filter leaves none of those)."""
-    owner = link.class_.claim_id
+    theme (or actor) at all (a --theme filter leaves none of those). On an alias of the link
+    table: a one-theme filter has joined the table itself already."""
+    table = aliased(link.class_)
+    owner, linked = table.claim_id, getattr(table, link.key)
     if ids:
-        return exists().where(owner == Claim.id, link.in_(ids))
+        return exists().where(owner == Claim.id, linked.in_(ids))
     return ~exists().where(owner == Claim.id)
 
 

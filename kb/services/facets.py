@@ -128,7 +128,7 @@ def claim_ids(session: Session, where: ClaimFilter) -> Any:
         [where.countries] if where.countries else [])
     for names in groups:
         stmt = stmt.where(taxonomy.claim_ids_about(taxonomy.resolve_places(session, names)))
-    return stmt
+    return stmt.correlate(None)  # a subquery of its own, whatever tables the count reads
 
 
 def _listed(session: Session, count: Callable[[Session, Any], list[tuple[str, int]]],
