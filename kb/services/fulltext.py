@@ -1,7 +1,8 @@
 """Upkeep the database does beside the rows: the full-text index, and id sequences.
 
 Bulk writers (the claim import) pause the per-row index trigger and fill the index once at the
-end, and move PostgreSQL's id sequence past ids they chose themselves. Both live here, once.
+end, and move PostgreSQL's id sequence past ids they chose themselves. Both live here, once:
+how a claim's search document is made is the triggers' and these fills' (migrations 0003-0010).
 """
 
 from __future__ import annotations
@@ -25,6 +26,13 @@ INSERT_TRIGGER = "claim_fts_insert"
 REFILL = ("INSERT INTO claim_fts (rowid, text, quote, title) SELECT c.id, c.text, "
           "coalesce(c.quote, ''), s.title FROM claim c JOIN source s ON s.id = c.source_id "
           "WHERE c.id > :after AND c.id NOT IN (SELECT id FROM claim_fts_docsize)")
+# PostgreSQL: the trigger that indexes a new or changed claim (migration 0003), and the same
+# document for every claim a bulk load added, in one statement (claim_fts_document: 0007).
+POSTGRES_TRIGGER = "claim_fts_sync"
+POSTGRES_REFILL = ("INSERT INTO claim_fts (claim_id, document) SELECT c.id, "
+                   "claim_fts_document(c.text, c.quote, s.title) FROM claim c "
+                   "JOIN source s ON s.id = c.source_id WHERE c.id > :after "
+                   "ON CONFLICT (claim_id) DO UPDATE SET document = EXCLUDED.document")
 
 
 @contextmanager
@@ -33,11 +41,17 @@ def index_paused(session: Session) -> Iterator[None]:
 
     SQLite: FTS5 kept by a per-row trigger triples the cost of a bulk load (STYLE §9). The
     import holds the write lock, so nobody searches a half-filled index; an error inside rolls
-    the dropped trigger back with everything else. PostgreSQL keeps its trigger (its GIN index
-    takes rows at the same pace either way).
+    the dropped trigger back with everything else.
+
+    PostgreSQL: the trigger (a PL/pgSQL call and an INSERT per claim) is disabled inside the
+    import's transaction, which rolls that back too on an error; readers are not blocked (the
+    lock it takes, SHARE ROW EXCLUSIVE, stops only other writers, who wait for the import's
+    write lock anyway). Measured: server CPU 14.4 -> 7.8 s for 20,000 claims. A role that does
+    not own the table may not disable its triggers: its claims are indexed row by row.
     """
-    if session.get_bind().dialect.name != "sqlite":
-        yield
+    if session.get_bind().dialect.name == "postgresql":
+        with _postgres_index_paused(session):
+            yield
         return
     trigger = session.scalar(text("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
                                   "AND name = :name"), {"name": INSERT_TRIGGER})
@@ -49,6 +63,21 @@ def index_paused(session: Session) -> Iterator[None]:
         session.execute(text(REFILL), {"after": after})
         session.execute(text(trigger))
     session.execute(text("PRAGMA optimize"))
+
+
+@contextmanager
+def _postgres_index_paused(session: Session) -> Iterator[None]:
+    from kb.services.loading import owns
+
+    if not owns(session, "claim"):
+        yield
+        return
+    after = session.scalar(select(func.max(Claim.id))) or 0
+    session.execute(text(f"ALTER TABLE claim DISABLE TRIGGER {POSTGRES_TRIGGER}"))
+    yield
+    # Claims the import added and then changed are filled with what they hold now.
+    session.execute(text(POSTGRES_REFILL), {"after": after})
+    session.execute(text(f"ALTER TABLE claim ENABLE TRIGGER {POSTGRES_TRIGGER}"))
 
 
 def last_id(session: Session, table: str) -> int:
