@@ -10,16 +10,15 @@ imported and ANALYZEd first, then `--claims` more, timed as a user runs it (`kb 
 subprocess). The target: PostgreSQL within 2x of SQLite's rate on the same machine.
 Prints one table; copy the figures into bench/RESULTS.md.
 
-Measured here (2 cores shared with other engineers' test runs: figures move with the load;
-compare rows of one run only), `python bench/postgres.py`, 100k claims into 1k analysed ones:
-  with plan_cache_mode = force_custom_plan: SQLite 28.2 s (3,546/s), PostgreSQL 183.7 s
-    (544/s, 6.5x); an earlier, more loaded run: 120.8 s vs 265.7 s (2.2x)
-  without it (commit 57604d5):              SQLite 23.7 s (4,213/s), PostgreSQL 105.4 s
-    (949/s, 4.4x)
-This corpus does not reproduce the issue's quadratic import (PostgreSQL's rate holds from 20k
-to 100k either way), and the 2x target is not met: per-statement planning may cost more than
-it saves here. Open: profile the PostgreSQL import (the full-text trigger per row, psycopg's
-executemany) and decide on the plan mode with a corpus that reproduces the issue.
+Also printed: the CPU seconds of the importing process and of the PostgreSQL server (its
+backends' time, read from /proc when they end), steadier than wall time on a shared machine.
+Measured here (2 cores shared with other engineers' test runs, load average 4 to 7),
+`python bench/postgres.py`, 100k claims into 1k analysed ones (see bench/RESULTS.md):
+  before (commit 1004342, force_custom_plan, executemany, per-row index triggers): SQLite
+    22.9 s, PostgreSQL 206.9 s (9.03x); CPU client 23.3 s + server 84.8 s (6.29x SQLite's)
+  after (branch pgspeed: COPY, index triggers paused and filled in one statement, tables
+    analysed as they grow): SQLite 53.5 s, PostgreSQL 92.9 s (1.74x); CPU client 18.7 s +
+    server 28.0 s (1.55x SQLite's 30.1 s)
 """
 
 from __future__ import annotations
