@@ -47,7 +47,7 @@ def insert_many(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     import psycopg
 
     columns = list(rows[0])
-    statement = (f'COPY "{table.name}" ({", ".join(f"{c}" for c in columns)}) FROM STDIN')
+    statement = f'COPY "{table.name}" ({", ".join(columns)}) FROM STDIN'
     connection = session.connection().connection.driver_connection
     assert isinstance(connection, psycopg.Connection)
     try:
@@ -72,7 +72,9 @@ class Statistics:
     `grown({table: added})` after each batch: a table is analysed once the rows added since
     its statistics were taken outnumber the rows they counted, so there are about log2(final /
     first) ANALYZEs, each reading a sample (at most 30,000 rows at PostgreSQL's default
-    statistics target): the load stays linear whatever the statistics were before it.
+    statistics target): the load stays linear whatever the statistics were before it. The
+    first batch runs on the statistics it found: what a stale plan costs there is bounded by
+    the batch's size, not the file's.
     """
 
     def __init__(self, session: Session, tables: Iterable[str]) -> None:
