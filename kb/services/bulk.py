@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 from sqlalchemy.orm import aliased
 
 from kb.dates import parse_source_date_optional
@@ -31,7 +31,7 @@ from kb.errors import Invalid, KBError
 from kb.formats.claim_files import BadRecord, Line
 from kb.identifiers import normalize_doi, normalize_url
 from kb.models import Claim, Evidence, Source, SourceAuthor, SourceRevision, utcnow
-from kb.services import claims, evidence, fulltext, provenance, sources, taxonomy
+from kb.services import claims, evidence, fulltext, loading, provenance, sources, taxonomy
 from kb.services.claims import ClaimFields, Resolver
 from kb.services.sources import SourceFields
 from kb.services.sources import actor as current_actor
@@ -99,18 +99,19 @@ class ImportSummary:
 def import_claims(session: Session, lines: Iterable[Line],
                   progress: Callable[[int], None] | None = None) -> ImportSummary:
     """Import the lines of a claim file, all or nothing."""
-    if session.get_bind().dialect.name == "postgresql":
-        # Plans made for each statement's own values: in issue 11 a generic plan cached for a
-        # foreign-key check while the tables were small (analysed then) scanned where it
-        # should seek: 50k claims took 112-133 s, 28 s with this. bench/postgres.py did not
-        # reproduce that and measured a cost here instead: see its figures before keeping it.
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     importer = Importer(session)
+    # The tables foreign keys point into, analysed as they grow (issue 11: a plan cached for a
+    # small table scanned it once per claim).
+    statistics = loading.Statistics(session, ("claim", "source", "actor", "theme"))
     with fulltext.index_paused(session):
         for line in lines:
             importer.take(line)
             if importer.pending >= BATCH:
                 importer.flush()
+                statistics.grown({"claim": importer.summary.claims,
+                                  "source": importer.summary.sources,
+                                  "actor": len(importer.resolve.actors),
+                                  "theme": len(importer.resolve.themes)})
                 if progress:
                     progress(importer.summary.claims)
         importer.finish()
