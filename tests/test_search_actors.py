@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+
 from sqlalchemy import create_engine, text
 
 from tests.conftest import KB
@@ -33,14 +34,14 @@ def index_problems(url: str) -> list[str]:
     try:
         if engine.dialect.name == "sqlite":
             assert engine.url.database
-            conn = sqlite3.connect(engine.url.database)
+            checked = sqlite3.connect(engine.url.database)
             try:
-                conn.execute("INSERT INTO claim_fts (claim_fts, rank) "
-                             "VALUES ('integrity-check', 1)")
+                checked.execute("INSERT INTO claim_fts (claim_fts, rank) "
+                                "VALUES ('integrity-check', 1)")
             except sqlite3.DatabaseError as error:
                 return [f"integrity-check: {error}"]
             finally:
-                conn.close()
+                checked.close()
             return index_mismatches(Path(engine.url.database))
         with engine.connect() as conn:
             stale = conn.scalars(text(
@@ -147,7 +148,8 @@ def test_the_index_stays_exact_through_every_actor_change(seeded: KB, tmp_path: 
                           "name = 'Dorado Inc') AND claim_id = :c"), {"c": int(second)})
     engine.dispose()
     assert index_problems(seeded.url) == []
-    assert ids(seeded, '"Brisket Industries"') == [int(first)] and ids(seeded, "Brisket Works") == []
+    assert ids(seeded, '"Brisket Industries"') == [int(first)]
+    assert ids(seeded, "Brisket Works") == []
     assert sorted(ids(seeded, "Gambit")) == [int(first), int(second)]
     assert ids(seeded, "Dorado") == ids(seeded, "Imported") != []
     seeded.ok("claim", "rm", first)
