@@ -24,6 +24,9 @@ it keeps a 'delete' the exact inverse of the insert it undoes.
   the import no index work.
 - An actor's rename is covered too (no command renames one yet; a merge that moves
   `claim_actor` rows is covered by the link triggers).
+- Like claim and source since 0007, actor and claim_actor are now read by this view and these
+  triggers, and SQLite's ALTER TABLE RENAME checks every view and trigger: a later migration
+  that rebuilds either table in batch mode must set them aside first, as 0009 does.
 
 PostgreSQL: the same view (string_agg in name order) and `claim_fts_document(text, quote,
 title, actors)`, actors weighted B like the quote. `claim_fts_refresh(ids)` writes the
