@@ -28,6 +28,11 @@ INSERT_TRIGGER = "claim_fts_insert"
 REFILL = ("INSERT INTO claim_fts (rowid, text, quote, title, actors) "
           "SELECT id, text, quote, title, actors FROM claim_fts_text "
           "WHERE id > :after AND id NOT IN (SELECT id FROM claim_fts_docsize)")
+# PostgreSQL: the insert trigger stands aside while this setting is on (migration 0012), and
+# claim_fts_refresh writes documents from the same view.
+PAUSE_POSTGRESQL = "SELECT set_config('kb.claim_index_paused', :paused, true)"
+REFILL_POSTGRESQL = ("SELECT claim_fts_refresh(ARRAY(SELECT id FROM claim WHERE id > :after "
+                     "AND id NOT IN (SELECT claim_id FROM claim_fts)))")
 
 
 @contextmanager
@@ -36,15 +41,19 @@ def index_paused(session: Session) -> Iterator[None]:
 
     SQLite: FTS5 kept by a per-row trigger triples the cost of a bulk load (STYLE §9). The
     import holds the write lock, so nobody searches a half-filled index; an error inside rolls
-    the dropped trigger back with everything else. PostgreSQL keeps its trigger (its GIN index
-    takes rows at the same pace either way).
+    the dropped trigger back with everything else. PostgreSQL: the trigger stands aside for
+    this transaction only (others see the import when it commits, indexed); else each claim's
+    document was written once, then again for each of its actors (migration 0012).
     """
-    if session.get_bind().dialect.name != "sqlite":
+    after = session.scalar(select(func.max(Claim.id))) or 0
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(PAUSE_POSTGRESQL), {"paused": "on"})
         yield
+        session.execute(text(REFILL_POSTGRESQL), {"after": after})
+        session.execute(text(PAUSE_POSTGRESQL), {"paused": "off"})
         return
     trigger = session.scalar(text("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
                                   "AND name = :name"), {"name": INSERT_TRIGGER})
-    after = session.scalar(select(func.max(Claim.id))) or 0
     if trigger:
         session.execute(text(f"DROP TRIGGER {INSERT_TRIGGER}"))
     yield
