@@ -243,9 +243,10 @@ def _trigger_function(name: str, body: str) -> str:
 DOCUMENT_0007 = {"claim_text": "A", "quote": "B", "title": "C"}
 # Actor names weigh like the quote: chosen for the claim, but not the claim's own words.
 DOCUMENT = {**DOCUMENT_0007, "actors": "B"}
-# PL/pgSQL, not SQL: a SQL function's body is parsed and planned again on every call, and the
-# triggers call this once a claim and once a link (a 3,000-claim, 6,000-link load: 15-27 s
-# as SQL, against 4-6 s before 0012; see the report of this change).
+# PL/pgSQL, not SQL: a SQL function's body is parsed and planned again on every call, and
+# triggers call this per row (3,000 claims with two actors each, a refresh per link, psycopg
+# executemany, one run: 36-46 s as SQL, 20-27 s as PL/pgSQL). With the import's pause, 2,000
+# such claims: 2.5-2.9 s, 3.0-3.1 s at 0011 (documents written once either way).
 REFRESH_FUNCTION = """CREATE FUNCTION claim_fts_refresh(claim_ids integer[]) RETURNS void
        LANGUAGE plpgsql AS $$
        BEGIN
