@@ -10,16 +10,15 @@ imported and ANALYZEd first, then `--claims` more, timed as a user runs it (`kb 
 subprocess). The target: PostgreSQL within 2x of SQLite's rate on the same machine.
 Prints one table; copy the figures into bench/RESULTS.md.
 
-Measured here (2 cores shared with other engineers' test runs: figures move with the load;
-compare rows of one run only), `python bench/postgres.py`, 100k claims into 1k analysed ones:
-  with plan_cache_mode = force_custom_plan: SQLite 28.2 s (3,546/s), PostgreSQL 183.7 s
-    (544/s, 6.5x); an earlier, more loaded run: 120.8 s vs 265.7 s (2.2x)
-  without it (commit 57604d5):              SQLite 23.7 s (4,213/s), PostgreSQL 105.4 s
-    (949/s, 4.4x)
-This corpus does not reproduce the issue's quadratic import (PostgreSQL's rate holds from 20k
-to 100k either way), and the 2x target is not met: per-statement planning may cost more than
-it saves here. Open: profile the PostgreSQL import (the full-text trigger per row, psycopg's
-executemany) and decide on the plan mode with a corpus that reproduces the issue.
+Also printed: the CPU seconds of the importing process and of the PostgreSQL server (its
+backends' time, read from /proc when they end), steadier than wall time on a shared machine.
+Measured here (2 cores shared with other engineers' test runs, load average 4 to 7),
+`python bench/postgres.py`, 100k claims into 1k analysed ones (see bench/RESULTS.md):
+  before (commit 1004342, force_custom_plan, executemany, per-row index triggers): SQLite
+    22.9 s, PostgreSQL 206.9 s (9.03x); CPU client 23.3 s + server 84.8 s (6.29x SQLite's)
+  after (branch pgspeed: COPY, index triggers paused and filled in one statement, tables
+    analysed as they grow): SQLite 53.5 s, PostgreSQL 92.9 s (1.74x); CPU client 18.7 s +
+    server 28.0 s (1.55x SQLite's 30.1 s)
 """
 
 from __future__ import annotations
@@ -28,10 +27,12 @@ import argparse
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,12 +70,41 @@ def generate(path: Path, claims: int, first: int, seed: int) -> None:
             out.write(json.dumps(line) + "\n")
 
 
-def kb_import(db: str, corpus: Path) -> float:
+@dataclass
+class Timing:
+    wall: float  # seconds
+    client: float  # CPU seconds of the `kb import` process
+    server: float  # CPU seconds of the PostgreSQL server's processes (0 for SQLite)
+
+
+def server_cpu(url: str) -> float:
+    """CPU seconds the PostgreSQL server has used so far: the postmaster's own and that of
+    its backends that ended (Linux /proc: a backend's time joins its parent's when it exits)."""
+    if not url.startswith("postgresql"):
+        return 0.0
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        backend = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    engine.dispose()
+    postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    # utime, stime, cutime, cstime: fields 14-17 of proc(5), here counted after the name.
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def kb_import(url: str, db: str, corpus: Path) -> Timing:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    server = server_cpu(url)
+    client = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "kb", "--db", db, "import", str(corpus)], check=True,
                    env=env, capture_output=True, text=True)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return Timing(wall, after.ru_utime + after.ru_stime - client.ru_utime - client.ru_stime,
+                  server_cpu(url) - server)
 
 
 def analyse(url: str) -> None:
@@ -86,10 +116,10 @@ def analyse(url: str) -> None:
     engine.dispose()
 
 
-def measure(url: str, db: str, small: Path, big: Path) -> float:
-    kb_import(db, small)
+def measure(url: str, db: str, small: Path, big: Path) -> Timing:
+    kb_import(url, db, small)
     analyse(url)
-    return kb_import(db, big)
+    return kb_import(url, db, big)
 
 
 def main() -> None:
@@ -107,17 +137,20 @@ def main() -> None:
         generate(big, args.claims, 1, seed=2)
         rows = []
         sqlite_file = work / "bench.sqlite3"
-        seconds = measure(f"sqlite:///{sqlite_file}", str(sqlite_file), small, big)
-        rows.append(("sqlite", seconds))
+        timing = measure(f"sqlite:///{sqlite_file}", str(sqlite_file), small, big)
+        rows.append(("sqlite", timing))
         with postgres_server() as admin:
             url = Databases(admin, work).new()
-            seconds = measure(url, url, small, big)
-            rows.append(("postgresql", seconds))
+            timing = measure(url, url, small, big)
+            rows.append(("postgresql", timing))
     print(f"import of {args.claims:,} claims into a database of {args.small:,} analysed claims")
-    print(f"{'backend':<12}{'seconds':>10}{'claims/s':>12}{'vs sqlite':>11}")
-    for name, seconds in rows:
-        print(f"{name:<12}{seconds:>10.1f}{args.claims / seconds:>12,.0f}"
-              f"{seconds / rows[0][1]:>10.2f}x")
+    print(f"{'backend':<12}{'seconds':>10}{'claims/s':>12}{'vs sqlite':>11}"
+          f"{'client CPU s':>14}{'server CPU s':>14}{'CPU vs sqlite':>15}")
+    base = rows[0][1]
+    for name, t in rows:
+        print(f"{name:<12}{t.wall:>10.1f}{args.claims / t.wall:>12,.0f}"
+              f"{t.wall / base.wall:>10.2f}x{t.client:>14.1f}{t.server:>14.1f}"
+              f"{(t.client + t.server) / (base.client + base.server):>14.2f}x")
 
 
 if __name__ == "__main__":

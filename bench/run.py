@@ -218,11 +218,17 @@ def kb(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
 
 
 def timed(command: list[str], runs: int = 10) -> float:
-    """Median wall time of a whole process, in seconds."""
+    """Median wall time of a whole process, in seconds, after one warm-up run.
+
+    With bytecode caching on, as in a researcher's install: where PYTHONDONTWRITEBYTECODE is
+    set (this machine sets it), every kb module would be compiled from source in every run
+    while the baselines' libraries load from their installed .pyc files."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run(command, capture_output=True, check=True, env=env)
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(command, capture_output=True, check=True)
+        subprocess.run(command, capture_output=True, check=True, env=env)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 

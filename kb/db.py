@@ -341,6 +341,9 @@ class Rehearsed(Exception):
 
 # What kb ships and every upgrade makes again (countries, the named regions): not the user's.
 REFERENCE_TABLES = frozenset({"country", "region", "region_country"})
+# Edit histories, named as such when a downgrade would drop them: an upgrade makes the tables
+# again but cannot know what they held (a claim's history then begins at the upgrade, 0002).
+HISTORIES = {"claim_revision": "claim revision", "source_revision": "source revision"}
 # Per table: its columns, its row count and each column's count of values (non-NULL).
 Snapshot = dict[str, tuple[int, dict[str, int]]]
 
@@ -365,7 +368,10 @@ def losses(before: Snapshot, after: Snapshot) -> list[str]:
     lost = []
     for table, (rows, columns) in before.items():
         if table not in after:
-            if rows:
+            if rows and table in HISTORIES:
+                lost.append(f"{rows} {HISTORIES[table]}{'s' * (rows != 1)} (table {table}; an "
+                            f"upgrade cannot bring {'them' if rows != 1 else 'it'} back)")
+            elif rows:
                 lost.append(f"table {table} ({rows} row{'s' * (rows != 1)})")
             continue
         left, kept = after[table]

@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from tests.backends import BACKEND
 from tests.conftest import KB
@@ -70,3 +71,58 @@ def test_copying_into_a_database_with_data_is_refused(seeded: KB, new_kb: Callab
     assert result.stderr == ("Error: the target database already holds data (table source); "
                              "copy into a new, empty database\n")
     assert target.dump() == before
+
+
+
+def newest_source_id(kb: KB) -> int:
+    # Sources are known by key; their ids are what a citation of the database would keep.
+    engine = create_engine(kb.url)
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT max(id) FROM source")).scalar_one()
+    engine.dispose()
+    return int(found)
+
+
+def delete_the_newest(kb: KB) -> dict[str, int]:
+    """A source, claims and an evidence link added and then deleted, the newest of each:
+    the highest id each table has ever handed out."""
+    kb.ok("source", "add", "--title", "Withdrawn notes", "--key", "gone2026")
+    source = newest_source_id(kb)
+    claims = [int(kb.ok("claim", "add", "--source", "gone2026", "--text", f"gone {n}"))
+              for n in range(2)]
+    link = int(kb.ok("evidence", "add", "1", "--supports", "--source", "gone2026"))
+    kb.ok("evidence", "rm", str(link))
+    for claim in claims:
+        kb.ok("claim", "rm", str(claim))
+    kb.ok("source", "rm", "gone2026")
+    return {"claim": max(claims), "evidence": link, "source": source}
+
+
+def assert_no_id_is_given_again(copy: KB, given: dict[str, int]) -> None:
+    """The next source, claim and evidence link get the ids after the highest ever given."""
+    copy.ok("source", "add", "--title", "New notes", "--key", "new2026")
+    claim = int(copy.ok("claim", "add", "--source", "new2026", "--text", "new"))
+    link = int(copy.ok("evidence", "add", str(claim), "--supports", "--source", "new2026"))
+    assert {"claim": claim, "evidence": link, "source": newest_source_id(copy)} == {
+        table: highest + 1 for table, highest in given.items()}
+
+
+def test_a_copy_never_gives_again_an_id_its_original_gave(seeded: KB, kb: KB) -> None:
+    given = delete_the_newest(seeded)
+    seeded.ok("db", "copy", kb.db)
+    assert_no_id_is_given_again(kb, given)
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="copies between SQLite and PostgreSQL")
+def test_ids_are_never_given_again_after_a_copy_between_backends(
+        tmp_path: Path, seeded: KB, kb: KB) -> None:
+    laptop = KB(f"sqlite:///{tmp_path / 'laptop.sqlite3'}")
+    laptop.ok("seed")
+    given = delete_the_newest(laptop)
+    laptop.ok("db", "copy", kb.url)
+    assert_no_id_is_given_again(kb, given)
+
+    given = delete_the_newest(seeded)
+    back = KB(f"sqlite:///{tmp_path / 'back.sqlite3'}")
+    seeded.ok("db", "copy", back.db)
+    assert_no_id_is_given_again(back, given)

@@ -12,6 +12,7 @@ from kb.services import provenance, status
 from tests.conftest import sqlite_only
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from tests.conftest import KB
@@ -378,6 +379,213 @@ def test_the_log_says_who_changed_what_in_time_order(kb: KB,
                                                   "json"))] == ["create", "created"]
     assert len(json.loads(kb.ok("log", "--source", "a2025", "--format", "json"))) == 6
     assert json.loads(kb.ok("log", "--since", "2999", "--format", "json")) == []
+
+
+def test_claim_history_says_who_made_each_change_as_the_log_does(
+        kb: KB, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import create_engine, text
+
+    monkeypatch.setenv("KB_USER", "alice")
+    kb.ok("source", "add", "--title", "A", "--key", "a2025")
+    claim = int(kb.ok("claim", "add", "--source", "a2025", "--text", "one"))
+    monkeypatch.setenv("KB_USER", "bob")
+    kb.ok("claim", "edit", str(claim), "--text", "one, edited")
+    history = json.loads(kb.ok("claim", "history", str(claim), "--format", "json"))
+    assert [(h["action"], h["by"]) for h in history] == [("created", "alice"),
+                                                        ("edited", "bob")]
+    lines = kb.ok("claim", "history", str(claim)).splitlines()
+    assert lines[0].split() == ["REV", "AT", "BY", "ACTION"]
+    assert [line.split()[2:] for line in (lines[1], lines[2])] == [["alice", "created"],
+                                                                   ["bob", "edited"]]
+    assert lines[3] == "    text: 'one' -> 'one, edited'"
+    log = json.loads(kb.ok("log", "--format", "json"))
+    assert [(e["by"], e["action"]) for e in log if e["entity"] == "claim"] == [
+        (h["by"], h["action"]) for h in history]
+    # Rows from before migration 0008 name no one: "unknown" in both tables, null in JSON.
+    engine = create_engine(kb.url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE claim SET created_by = NULL"))
+        connection.execute(text("UPDATE claim_revision SET actor = NULL"))
+    engine.dispose()
+    history = json.loads(kb.ok("claim", "history", str(claim), "--format", "json"))
+    assert [h["by"] for h in history] == [None, None]
+    assert [line.split()[2] for line in kb.ok("claim", "history", str(claim)).splitlines()[1:3]
+            ] == ["unknown", "unknown"]
+    assert [e["by"] for e in json.loads(kb.ok("log", "--format", "json"))
+            if e["entity"] == "claim"] == [None, None]
+    logged = [line.split()[1] for line in kb.ok("log").splitlines()[1:] if " claim " in line]
+    assert logged == ["unknown", "unknown"]
+
+
+# --- JSON Lines keeps provenance; exports for people say what they hid --------------------
+
+
+def provenance_base(kb: KB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """A base with every kind of provenance, made by three people: a retracted claim, a
+    superseded one, hedged and reported claims, weak and strong evidence, a source under an
+    expression of concern and a retracted source."""
+    monkeypatch.setenv("KB_USER", "alice")
+    kb.ok("source", "add", "--title", "The Report", "--key", "report2025", "--date", "2025")
+    kb.ok("source", "add", "--title", "Paper", "--key", "paper2024", "--doi", "10.1000/p1")
+    kb.ok("source", "add", "--title", "Other", "--key", "other2024")
+    ids = {name: add_claim(kb, quote, *extra) for name, quote, *extra in (
+        ("hedged", "Analysts expect demand could double by 2030", "--stance", "hedges"),
+        ("reported", "Exports of chips fell by 12% in 2025", "--stance", "reports",
+         "--attributed-to", "the ministry"),
+        ("wrong", "Grid capacity is the binding constraint"),
+        ("old", "A closing paragraph that nobody quotes"),
+        ("new", "about the weather in spring"))}
+    kb.ok("evidence", "add", str(ids["hedged"]), "--supports", "--source", "paper2024",
+          "--strength", "strong")
+    kb.ok("evidence", "add", str(ids["hedged"]), "--refutes", "--source", "other2024",
+          "--strength", "weak")
+    kb.ok("evidence", "add", str(ids["reported"]), "--qualifies", "--claim", str(ids["new"]),
+          "--strength", "moderate")
+    monkeypatch.setenv("KB_USER", "bob")
+    kb.ok("claim", "retract", str(ids["wrong"]), "--reason", "misread the table")
+    kb.ok("claim", "supersede", str(ids["old"]), "--by", str(ids["new"]))
+    record = tmp_path / "paper.crossref.json"
+    record.write_text(json.dumps({"message": {"updated-by": [
+        {"type": "expression_of_concern", "DOI": "10.1000/eoc", "label": "Expression of concern",
+         "updated": {"date-parts": [[2025, 3, 1]]}}]}}), encoding="utf-8")
+    kb.ok("source", "retract", "paper2024", "--crossref", str(record))
+    monkeypatch.setenv("KB_USER", "carol")
+    kb.ok("source", "retract", "other2024", "--reason", "fabricated data", "--notice-doi",
+          "10.1000/r1", "--date", "2025-04")
+    return ids
+
+
+def test_a_jsonl_export_imports_back_with_its_retractions_notices_stance_and_strength(
+        kb: KB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        new_kb: Callable[[], KB]) -> None:
+    ids = provenance_base(kb, tmp_path, monkeypatch)
+    first = tmp_path / "first.jsonl"
+    result = kb("export", "claims", "--format", "jsonl", "-o", str(first))
+    assert (result.exit_code, result.stderr) == (0, "")  # nothing left out, nothing to say
+    lines = [json.loads(line) for line in first.read_text(encoding="utf-8").splitlines()]
+    claims = {line["id"]: line for line in lines if "id" in line}
+    assert set(claims) == set(ids.values())  # the retracted claim too: a backup keeps it
+    wrong, old = claims[ids["wrong"]], claims[ids["old"]]
+    assert (wrong["retracted"]["reason"], wrong["retracted"]["by"]) == ("misread the table",
+                                                                       "bob")
+    assert (old["superseded_by"], old["supersession"]["by"]) == (ids["new"], "bob")
+    assert claims[ids["hedged"]]["created_by"] == "alice"
+    assert [(n["notice_record"]["source"], n["notice_record"]["kind"])
+            for n in lines if "notice_record" in n] == [
+        ("paper2024", "expression_of_concern"), ("other2024", "retraction")]
+
+    monkeypatch.setenv("KB_USER", "dave")
+    other = new_kb()
+    result = other("import", str(first))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[-1] == (
+        "imported 5 claim(s), 3 source(s), 3 evidence link(s), 2 retracted or superseded "
+        "claim(s), 2 source notice(s)")
+    second = tmp_path / "second.jsonl"
+    other.ok("export", "claims", "--format", "jsonl", "-o", str(second))
+    assert second.read_text(encoding="utf-8") == first.read_text(encoding="utf-8")
+
+    # The imported base behaves as the first: the retraction hides and leaves standing, the
+    # concern does not, and each claim's history still names who made it.
+    for base in (kb, other):
+        listed = json.loads(base.ok("claim", "list", "--format", "json"))
+        assert ids["wrong"] not in [c["id"] for c in listed]
+        hedged = shown(base, ids["hedged"])
+        assert (hedged["status"], hedged["stance_cues"]) == ("supported", ["could"])
+        assert hedged["ignored_evidence"][0]["why"] == "source 'other2024' is retracted"
+        assert [e["strength"] for e in hedged["evidence"]] == ["strong", "weak"]
+        assert shown(base, ids["reported"])["attributed_to"] == "the ministry"
+        concerned = json.loads(base.ok("source", "show", "paper2024", "--format", "json"))
+        assert (concerned["retracted"], concerned["notices"][0]["by"]) == (False, "bob")
+        history = json.loads(base.ok("claim", "history", str(ids["hedged"]), "--format",
+                                     "json"))
+        assert history[0]["by"] == "alice"
+    imported = [e for e in json.loads(other.ok("log", "--format", "json"))
+                if e["action"] == "imported" and e["entity"] == "claim"]
+    assert [(e["by"], e["detail"]) for e in imported] == [
+        ("dave", {"claims": 5, "withdrawn": 2, "notices": 2})]
+    # The same file again adds the claims again, never the same notice twice.
+    again = other("import", str(first))
+    assert again.stderr.splitlines()[-1].endswith(", 2 retracted or superseded claim(s)")
+
+
+def test_a_filtered_jsonl_export_carries_the_claim_that_supersedes(
+        kb: KB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        new_kb: Callable[[], KB]) -> None:
+    ids = provenance_base(kb, tmp_path, monkeypatch)
+    kb.ok("claim", "edit", str(ids["new"]), "--date", "2026")
+    out = tmp_path / "old.jsonl"
+    kb.ok("export", "claims", "--format", "jsonl", "--until", "2025", "-o", str(out))
+    exported = [json.loads(line).get("id") for line in out.read_text().splitlines()]
+    assert ids["old"] in exported and ids["new"] in exported
+    other = new_kb()
+    other.ok("import", str(out))
+    assert shown(other, ids["old"])["superseded_by"] == ids["new"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "markdown", "claimreview"])
+def test_exports_for_people_leave_retracted_claims_out_and_say_so(
+        kb: KB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
+    ids = provenance_base(kb, tmp_path, monkeypatch)
+    kb.ok("evidence", "add", str(ids["wrong"]), "--supports", "--source", "paper2024")
+    out = tmp_path / f"claims.{fmt}"
+    result = kb("export", "claims", "--format", fmt, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[-1] == ("1 retracted claim left out; --include-retracted "
+                                              "to include them")
+    assert "Grid capacity" not in out.read_text(encoding="utf-8")
+    result = kb("export", "claims", "--format", fmt, "--include-retracted", "-o", str(out))
+    assert "left out" not in result.stderr
+    written = out.read_text(encoding="utf-8")
+    assert "Grid capacity" in written
+    if fmt == "markdown":
+        assert "**Retracted**: misread the table · Standing: supported" in written
+        assert f"Superseded by claim {ids['new']} · Standing" in written
+        assert "the source hedges: *could* double" in written
+        assert "the source reports the ministry's claim" in written
+        assert "[@paper2024] [strong]" in written and "[@other2024] [weak]" in written
+
+
+def test_a_jsonl_line_keeps_its_history_in_utc_to_the_second() -> None:
+    import datetime as dt
+
+    from kb.formats.jsonl import kept_of
+
+    kept = kept_of({"created": "2026-02-18T10:00:00.5+01:00", "retracted": {
+        "reason": "  misread   the table ", "at": "2026-03-01T00:00:00", "by": "bob"}})
+    assert kept is not None
+    assert (kept.created, kept.reason, kept.actor, kept.withdrawn) == (
+        dt.datetime(2026, 2, 18, 9, 0), "misread the table", "bob", True)
+    assert kept_of({"created": None, "retracted": None, "superseded_by": None}) is None
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ({"notice_record": {"source": "report2025"}},
+     "line 2: a notice_record needs its source's key and its kind"),
+    ({"notice_record": {"source": "nosuch", "kind": "retraction"}},
+     "line 2: source 'nosuch' not found (see `kb source list`)"),
+    ({"notice_record": {"source": "report2025", "kind": "retraction", "date": "2025-13"}},
+     "line 2: invalid date '2025-13': month must be between 1 and 12"),
+    ({"source": "report2025", "text": "t", "retracted": {"at": "2025-01-01T00:00:00"}},
+     "line 2: invalid retracted {'at': '2025-01-01T00:00:00'}: a retraction needs its reason"),
+    ({"source": "report2025", "text": "t", "superseded_by": 99},
+     "line 2: superseded_by claim 99 is not in the file"),
+    ({"source": "report2025", "text": "t", "created": "yesterday"},
+     "line 2: invalid created 'yesterday': expected an ISO 8601 date and time "
+     "(2026-02-18T10:00:00)"),
+    ({"source": "report2025", "text": "t", "retracted": {"reason": "x", "who": "bob"}},
+     "line 2: invalid retracted {'reason': 'x', 'who': 'bob'}: unknown retracted key 'who'"),
+])
+def test_a_bad_provenance_line_refuses_the_whole_import(
+        kb: KB, tmp_path: Path, line: dict, message: str) -> None:  # type: ignore[type-arg]
+    kb.ok("source", "add", "--title", "The Report", "--key", "report2025")
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"id": 1, "source": "report2025", "text": "fine"}) + "\n"
+                    + json.dumps(line) + "\n", encoding="utf-8")
+    before = kb.dump()
+    result = kb("import", str(path))
+    assert (result.exit_code, result.stderr) == (1, f"Error: {message}; nothing was imported\n")
+    assert kb.dump() == before
 
 
 # --- PDF and HTML ----------------------------------------------------------------------------

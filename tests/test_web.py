@@ -25,9 +25,11 @@ from kb.services.query import ClaimFilter
 from kb.web.access import Access
 from kb.web.app import create_app
 from kb.web.timeline import svg
+from kb.web.views import href
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from tests.conftest import KB
 
@@ -52,7 +54,7 @@ def client_for(kb: KB, *, read_only: bool = False, facet_budget: float = 5.0,
     database = Database(kb.url)
     OPENED.append(database)
     app = create_app(database, Access(token=TOKEN, read_only=read_only),
-                     facet_budget=facet_budget)
+                     facet_budget=facet_budget, lazy_facet_budget=5.0)
     client = TestClient(app)
     if login:
         assert client.get(f"/?token={TOKEN}").status_code == 200
@@ -235,10 +237,42 @@ def test_facets_count_within_the_filter_and_link_back(web: TestClient, seeded: K
     assert standing == cn
 
 
+def facet_counts(html: str) -> dict[str, dict[str, int]]:
+    out = {}
+    for name, body in re.findall(r'data-facet="(\w+)">(.*?)</section>', html, re.S):
+        out[name] = {value: int(n) for value, n in re.findall(
+            r'<span>([^<]*)</span><span class="count">(\d+)</span>', body)}
+    return out
+
+
+@pytest.mark.parametrize("where", [[], [("theme", "hardware")], [("country", "CN")],
+                                   [("country", "US"), ("theme", "hardware")]])
+def test_every_facet_count_is_the_length_of_the_list_it_links_to(
+        web: TestClient, seeded: KB, where: list[tuple[str, str]]) -> None:
+    claims = json.loads(seeded.ok("claim", "list", "--format", "json"))
+    seeded.ok("claim", "retract", str(claims[0]["id"]), "--reason", "misread")
+    unverified = next(c["id"] for c in claims if c["status"] == "unverified")
+    seeded.ok("source", "add", "--title", "Fabricated", "--key", "fab2024", "--date", "2024")
+    seeded.ok("evidence", "add", str(unverified), "--supports", "--source", "fab2024")
+    # Its evidence stops counting toward standing: the standing facet must say so too.
+    seeded.ok("source", "retract", "fab2024", "--reason", "fabricated")
+    counted = facet_counts(web.get(href("/claims", where)).text)
+    assert set(counted) == {"country", "theme", "status", "source"}
+    for name, values in counted.items():
+        assert values, name
+        for value, n in values.items():
+            # What the facet's link shows: its value added to (or, single-valued or
+            # repeated, in place of) the filter's own.
+            # The facet counts its value in place of the filter's own (disjunctive).
+            pairs = [*((k, v) for k, v in where if k != name), (name, value)]
+            listed = web.get(href("/claims", [*pairs, ("format", "json")])).json()
+            assert n == len(listed), (name, value)
+
+
 def test_facets_over_budget_show_many_and_load_later(seeded: KB) -> None:
     with client_for(seeded, facet_budget=0) as client:
         html = client.get("/claims").text
-        assert html.count('class="muted many">many<') == 4
+        assert html.count('class="muted many"') == 4
         assert 'hx-get="/claims/facets"' in html and 'hx-trigger="load"' in html
         assert "many" not in client.get("/claims/facets").text
 
@@ -270,6 +304,55 @@ def test_timeline_svg_is_empty_without_months_and_escapes_labels() -> None:
     drawn = svg({"<b>": {"2025-01": 2, "2025-03": 1}})
     assert "&lt;b&gt;" in drawn and "<b>" not in drawn
     assert drawn.count('<rect class="bar"') == 2
+
+
+@pytest.mark.parametrize("extra", [[], [("theme", "hardware")], [("theme", "energy/grid")],
+                                   [("depth", "2")], [("theme", "models"), ("depth", "2")]])
+def test_compare_cells_count_their_claims_list_the_newest_and_link_to_the_rest(
+        web: TestClient, seeded: KB, monkeypatch: pytest.MonkeyPatch,
+        extra: list[tuple[str, str]]) -> None:
+    import kb.web.views
+
+    monkeypatch.setattr(kb.web.views, "CELL", 1)
+    options = [f"--{name}={value}" for name, value in extra]
+    rows = json.loads(seeded.ok("compare", "--country", "US", "--country", "CN", *options,
+                                "--format", "json"))
+    html = web.get(href("/compare", [("country", "US"), ("country", "CN"), *extra])).text
+    assert 'id="compare-many"' not in html
+    table = re.search(r'<table id="comparison">.*?</table>', html, re.S)
+    assert table
+    shown_rows = re.findall(r"<tr><th>(?:<a [^>]*>)?([^<]+)(?:</a>)?</th>(.*?)</tr>",
+                            table.group(0), re.S)[1:]  # after the heading
+    assert [key for key, _ in shown_rows] == [row["theme"] for row in rows]
+    more = 0
+    for (key, cells_html), row in zip(shown_rows, rows, strict=True):
+        cells = re.findall(r'<td data-count="(\d+)">(.*?)</td>', cells_html, re.S)
+        for (count, cell), country in zip(cells, ("US", "CN"), strict=True):
+            ids = row["countries"][country]
+            assert int(count) == len(ids), (key, country)
+            narrower = [v for k, v in extra if k == "theme" and v.startswith(key + "/")]
+            # The cell's newest claim, in the listing's order.
+            newest = [c["id"] for c in json.loads(seeded.ok(
+                "claim", "list", "--country", country, "--theme", (narrower or [key])[0],
+                "--format", "json")) if c["id"] in ids][:1] if key != "(no theme)" else ids[:1]
+            assert [int(i) for i in re.findall(r'<a href="/claims/(\d+)">', cell)] == newest
+            if len(ids) > 1 and key != "(no theme)":
+                more += 1
+                link = re.search(r'class="more" href="([^"]+)">\+(\d+) more<', cell)
+                assert link and int(link.group(2)) == len(ids) - 1
+                listed = web.get(link.group(1).replace("&amp;", "&") + "&format=json").json()
+                assert sorted(c["id"] for c in listed) == sorted(ids)
+    assert more or extra, "the seed has cells with more than one claim"
+
+
+def test_compare_past_its_budget_says_more_without_a_number(seeded: KB) -> None:
+    with client_for(seeded, facet_budget=0) as client:
+        response = client.get("/compare?country=US&country=CN")
+        assert response.status_code == 200
+        assert 'id="compare-many"' in response.text
+        counts = re.findall(r'<td data-count="([^"]+)">', response.text)
+        assert counts and set(counts) == {"many"}
+        assert 'class="more" href="/claims?country=US&amp;theme=' in response.text
 
 
 # JSON: the CLI's, byte for byte --------------------------------------------------------------
@@ -490,6 +573,125 @@ def test_hostile_text_is_shown_as_text(kb: KB) -> None:
         assert "<img src=x" not in reflected
 
 
+# A quote in its source's stored text --------------------------------------------------------
+
+# A snapshot is hostile input like any other text: markup around the quote and inside it.
+SNAPSHOT = """Report on chips <script>alert(1)</script> and "><img src=x onerror=alert(1)>
+
+Exports of chips fell by 14% in 2025, the ministry said <b>on</b> Tuesday.
+
+The ministry said exports of semiconductors fell sharply during the second quarter of the year.
+
+Grid capacity is the \u201cbinding\u201d constraint for new data centres in the north.
+"""
+
+
+def with_snapshot(kb: KB, tmp_path: Path, text: str = SNAPSHOT) -> None:
+    kb.ok("source", "add", "--title", "The Report", "--key", "report2025", "--date", "2025")
+    path = tmp_path / "report.txt"
+    path.write_text(text, encoding="utf-8")
+    kb.ok("source", "attach", "report2025", str(path), "--retrieved", "2025-06-01")
+
+
+def quoted(kb: KB, quote: str, source: str = "report2025") -> int:
+    return int(kb.ok("claim", "add", "--source", source, "--text", "a claim", "--quote", quote))
+
+
+def in_text(html: str) -> str:
+    found = re.search(r'<section class="in-text".*?</section>', html, re.S)
+    assert found, "no in-text section"
+    return found.group(0)
+
+
+def test_a_verified_quote_is_marked_in_its_snapshot_with_context_and_escaped(
+        kb: KB, tmp_path: Path) -> None:
+    with_snapshot(kb, tmp_path)
+    claim = quoted(kb, "chips fell by 14% in 2025, the ministry said <b>on</b> Tuesday")
+    with client_for(kb) as web:
+        section = in_text(web.get(f"/claims/{claim}").text)
+        assert 'data-quote-status="verified"' in section
+        assert ('<mark id="claim-passage">chips fell by 14% in 2025, the ministry said '
+                "&lt;b&gt;on&lt;/b&gt; Tuesday</mark>") in section
+        assert "Exports of <mark" in section and "</mark>.\n\nThe ministry said" in section
+        assert "version 1" in section and "retrieved 2025-06-01" in section
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in section
+        assert "<script>" not in section and "<img src=x" not in section and "<b>" not in section
+        link = re.search(r'href="([^"]+)" id="full-text"', section)
+        assert link and link.group(1) == (
+            f"/sources/report2025/text?version=1&amp;claim={claim}#passage")
+        full = web.get(f"/sources/report2025/text?version=1&claim={claim}")
+        assert full.status_code == 200
+        stored = re.search(r'<div class="stored-text" id="stored-text">(.*?)</div>', full.text,
+                           re.S)
+        assert stored and _unescaped(stored.group(1).replace('<mark id="passage">', "")
+                                     .replace("</mark>", "")) == SNAPSHOT
+        assert ('<mark id="passage">chips fell by 14% in 2025, the ministry said '
+                "&lt;b&gt;on&lt;/b&gt; Tuesday</mark>") in full.text
+        assert "<script>alert" not in full.text and "<img src=x" not in full.text
+        assert "retrieved 2025-06-01" in full.text
+
+
+def test_a_normalised_quote_marks_the_sources_own_words(kb: KB, tmp_path: Path) -> None:
+    with_snapshot(kb, tmp_path)
+    claim = quoted(kb, 'the "binding" constraint')
+    with client_for(kb) as web:
+        section = in_text(web.get(f"/claims/{claim}").text)
+        assert 'data-quote-status="normalised"' in section
+        assert '<mark id="claim-passage">the \u201cbinding\u201d constraint</mark>' in section
+
+
+def test_candidate_not_found_and_no_text_say_so_and_mark_nothing(kb: KB, tmp_path: Path
+                                                                 ) -> None:
+    with_snapshot(kb, tmp_path)
+    candidate = quoted(kb, "exports of semiconductor fell sharply during the second quarter")
+    missing = quoted(kb, "nothing like this sentence is in there")
+    kb.ok("source", "add", "--title", "No text", "--key", "notext2025", "--date", "2025")
+    no_text = quoted(kb, "whatever it said", source="notext2025")
+    with client_for(kb) as web:
+        pages = {claim: in_text(web.get(f"/claims/{claim}").text)
+                 for claim in (candidate, missing, no_text)}
+        assert "<mark" not in "".join(pages.values())
+        assert "Not verified: only a near passage was found (98% alike)" in pages[candidate]
+        assert f"kb quote accept {candidate}" in pages[candidate]
+        assert "Not found in this text; the nearest passage" in pages[missing]
+        assert "No stored text of" in pages[no_text]
+        assert "kb source attach notext2025 FILE" in pages[no_text]
+        full = web.get(f"/sources/report2025/text?version=1&claim={candidate}").text
+        assert "<mark" not in full and "is candidate in this version" in full
+
+
+def test_the_context_is_a_few_hundred_characters_either_side(kb: KB, tmp_path: Path) -> None:
+    filler = "Nothing here matters much at all. " * 200  # 6,800 characters
+    with_snapshot(kb, tmp_path, filler + "The one sentence that is quoted here. " + filler)
+    claim = quoted(kb, "The one sentence that is quoted here.")
+    with client_for(kb) as web:
+        section = in_text(web.get(f"/claims/{claim}").text)
+        context = re.search(r'id="passage-context">(.*?)</blockquote>', section, re.S)
+        assert context
+        before, after = context.group(1).split('<mark id="claim-passage">')
+        # Cut at spaces, and marked as cut: whole words either side.
+        assert re.match(r"\u2026 [a-z]+ ", before) and re.search(r" [a-z]+ \u2026$", after)
+        assert 250 < len(before) <= 303 and 250 < len(after.split("</mark>")[1]) <= 303
+
+
+def test_a_stored_text_page_refuses_what_is_not_there(kb: KB, tmp_path: Path) -> None:
+    with_snapshot(kb, tmp_path)
+    kb.ok("source", "add", "--title", "No text", "--key", "notext2025", "--date", "2025")
+    with client_for(kb) as web:
+        whole = web.get("/sources/report2025/text")
+        assert whole.status_code == 200 and "<mark" not in whole.text
+        for page, code, message in [
+                ("/sources/report2025/text?version=9", 404,
+                 "source &#39;report2025&#39; has no text version 9"),
+                ("/sources/notext2025/text", 404, "source &#39;notext2025&#39; has no stored"),
+                ("/sources/report2025/text?version=x", 400, "version"),
+                ("/sources/report2025/text?claim=999999", 404, "claim 999999 not found"),
+                ("/sources/nosuch/text", 404, "nosuch")]:
+            response = web.get(page)
+            assert response.status_code == code, page
+            assert message in response.text, page
+
+
 # The real command ----------------------------------------------------------------------------
 
 
@@ -530,6 +732,12 @@ def _escaped(text: str) -> str:
     from markupsafe import escape
 
     return str(escape(text))
+
+
+def _unescaped(html: str) -> str:
+    import html as html_module
+
+    return html_module.unescape(html)
 
 
 def test_a_query_over_its_time_limit_stops_and_the_transaction_goes_on(seeded: KB) -> None:

@@ -338,7 +338,9 @@ def remove_all(app: App, where: ClaimFilter, every: bool, yes: bool, force: bool
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @pass_app
 def history(app: App, claim_id: int, fmt: str) -> None:
-    """Show what changed in a claim, and when.
+    """Show what changed in a claim, when, and who changed it (KB_USER, else the user name).
+
+    Changes made before kb recorded who (migration 0008) show BY as "unknown" (JSON: null).
 
     \b
     Example:
@@ -346,6 +348,7 @@ def history(app: App, claim_id: int, fmt: str) -> None:
     """
     import json
 
+    from kb.cli.output import table, who
     from kb.services import claims
 
     with app.read() as session:
@@ -353,8 +356,15 @@ def history(app: App, claim_id: int, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(revisions, indent=2, ensure_ascii=False))
         return
-    for revision in revisions:
-        click.echo(f"#{revision['revision']}  {revision['at']}  {revision['action']}")
+    rows = [{"rev": f"#{r['revision']}", "at": r["at"], "by": who(r["by"]),
+             "action": r["action"]} for r in revisions]
+    # One aligned table, each revision's changes indented under its row.
+    header, *lines = table(rows, ["rev", "at", "by", "action"]).splitlines()
+    click.echo(header)
+    for line, revision in zip(lines, revisions, strict=True):
+        click.echo(line)
+        if revision.get("note"):
+            click.echo(f"    {revision['note']}")
         for name, change in revision["changes"].items():
             click.echo(f"    {name}: {change['from']!r} -> {change['to']!r}")
         if revision.get("reason"):

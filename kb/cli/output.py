@@ -74,6 +74,14 @@ def cell(value: Any, separator: str = ";") -> str:
     return str(value)
 
 
+# Who made a change that recorded no one (before migration 0008): said in tables, null in JSON.
+UNKNOWN_ACTOR = "unknown"
+
+
+def who(by: str | None) -> str:
+    return by or UNKNOWN_ACTOR
+
+
 def shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 

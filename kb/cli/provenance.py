@@ -279,7 +279,8 @@ def log(app: App, since: str | None, source: str | None, by: str | None, limit: 
         fmt: str) -> None:
     """Every change to sources, claims and evidence, oldest first, with who made it.
 
-    Who is KB_USER, else the operating system's user name.
+    Who is KB_USER, else the operating system's user name; changes made before kb recorded
+    who (migration 0008) show BY as "unknown" (JSON: null).
 
     \b
     Example:
@@ -291,7 +292,9 @@ def log(app: App, since: str | None, source: str | None, by: str | None, limit: 
     with app.read() as session:
         rows = provenance.log_entries(session, since, source, by, limit)
     if fmt == "table":
-        rows = [{**r, "detail": json.dumps(r["detail"], ensure_ascii=False)
+        from kb.cli.output import who
+
+        rows = [{**r, "by": who(r["by"]), "detail": json.dumps(r["detail"], ensure_ascii=False)
                  if r["detail"] is not None else None} for r in rows]
     emit(rows, fmt, ["at", "by", "entity", "id", "action", "source", "detail"],
          {"detail": 60}, fields=("at", "by", "entity", "id", "action", "source", "detail"))

@@ -70,6 +70,9 @@ def claims(app: App, fmt: str, output: str | None, style: str | None, **options:
     """Write the matching claims: JSON Lines or CSV (for `kb import`), a cited Markdown brief,
     or schema.org ClaimReview JSON-LD.
 
+    JSON Lines, the lossless transfer, always holds retracted claims (marked) and what an
+    import keeps of them; the others leave them out unless --include-retracted.
+
     \b
     Example:
       kb export claims --format jsonl -o everything.jsonl
@@ -77,9 +80,10 @@ def claims(app: App, fmt: str, output: str | None, style: str | None, **options:
       kb export claims --country China --format markdown --style apa -o brief.md
       pandoc --citeproc brief.md -o brief.html
     """
-    from kb.services import briefs
+    from kb.services import briefs, provenance
 
     where = make_filter(options)
+    left_out = None
     if fmt in ("jsonl", "csv"):
         from kb.services.views import claim_lines
 
@@ -88,6 +92,8 @@ def claims(app: App, fmt: str, output: str | None, style: str | None, **options:
             with click.open_file(output or "-", "w", encoding="utf-8") as stream:
                 for line in lines:
                     stream.write(line)
+            if fmt == "csv":  # JSON Lines, the lossless transfer, always has them (marked)
+                left_out = provenance.retracted_left_out(session, where)
     elif fmt == "markdown":
         if output is None:
             raise click.UsageError("--format markdown needs -o FILE (the bibliography is "
@@ -96,6 +102,7 @@ def claims(app: App, fmt: str, output: str | None, style: str | None, **options:
         bibliography = brief.with_suffix(".json")
         with app.read() as session:
             written = briefs.markdown(session, where, bibliography.name, style)
+            left_out = provenance.retracted_left_out(session, where)
         bibliography.write_text(written.bibliography, encoding="utf-8")
         brief.write_text(written.text, encoding="utf-8")
         also = ""
@@ -108,7 +115,10 @@ def claims(app: App, fmt: str, output: str | None, style: str | None, **options:
     else:
         with app.read() as session:
             text = briefs.claimreview(session, where)
+            left_out = provenance.retracted_left_out(session, where)
         write_output(text, output)
+    if said := provenance.left_out_notice(left_out or 0):
+        click.echo(said, err=True)
 
 
 @click.command("import")
@@ -192,8 +202,11 @@ def import_claims(app: App, file: str, fmt: str) -> None:
             reason = str(exc)
         raise click.ClickException(f"cannot import {file}: {reason}; nothing was imported"
                                    ) from None
+    kept = "".join(f", {n} {what}" for n, what in (
+        (summary.withdrawn, "retracted or superseded claim(s)"),
+        (summary.notices, "source notice(s)")) if n)
     click.echo(f"imported {summary.claims} claim(s), {summary.sources} source(s), "
-               f"{summary.evidence} evidence link(s)", err=True)
+               f"{summary.evidence} evidence link(s){kept}", err=True)
 
 
 COMMANDS = [export_group, import_]

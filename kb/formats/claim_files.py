@@ -15,11 +15,14 @@ from kb.errors import KBError
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
-# A claim's fields in files and listings (DESIGN's names); status, created and updated are
-# written for readers and ignored on import (standing is derived, times are the import's).
-# stance and attributed_to are imported; the rest after them, like status, are the database's
-# verdicts, written for readers and ignored on import (a retraction is recorded with
-# `kb claim retract`, a quote checked against a stored text, never taken from a file).
+    from kb.formats.jsonl import Kept
+
+# A claim's fields in files and listings (DESIGN's names). From a CSV file, status, created and
+# updated are written for readers and ignored on import (standing is derived, times are the
+# import's); stance and attributed_to are imported; the rest after them, like status, are the
+# database's verdicts, written for readers (a quote is checked against a stored text, never
+# taken from a file). JSON Lines, kb's lossless transfer format, also keeps created, updated,
+# retracted and superseded_by on import (kb.formats.jsonl.Kept).
 CLAIM_FIELDS = ("id", "source", "text", "quote", "locator", "date", "countries", "regions",
                 "themes", "actors", "status", "created", "updated", "stance", "attributed_to",
                 "stance_cues", "quote_status", "anchor", "retracted", "superseded_by")
@@ -37,11 +40,15 @@ class BadRecord(KBError):
 
 @dataclass
 class Line:
-    """One record of a claim file: a claim, a source or a region, with its line number."""
+    """One record of a claim file: a claim, a source, a region or a source's notice, with its
+    line number."""
 
     number: int
-    kind: Literal["claim", "source", "region"]
+    kind: Literal["claim", "source", "region", "notice"]
     data: dict[str, Any]
+    # What a JSON Lines claim line keeps of its history; None: the claim is new here (CSV, or
+    # a line that says nothing of it).
+    kept: Kept | None = None
 
 
 def unknown(names: Iterable[str], known: Iterable[str], what: str) -> str | None:

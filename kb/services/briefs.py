@@ -77,6 +77,9 @@ def markdown(session: Session, where: ClaimFilter, bibliography: str,
         except LookupError as exc:
             raise Invalid("style", style, str(exc)) from None
     found, standing = _claims(session, where)
+    from kb.services.provenance import retractions
+
+    withdrawn = retractions(session, [c.id for c in found])
     cited: dict[str, Source] = {c.source.key: c.source for c in found}
     header = ["---", "title: Claims", f"bibliography: {bibliography}"]
     if style_file:
@@ -97,6 +100,11 @@ def markdown(session: Session, where: ClaimFilter, bibliography: str,
         if said:
             lines += [f"{escape_markdown(said).replace(chr(92) + '*', '*')}", ""]
         details = [f"Standing: {standing[claim.id]}"]
+        gone = withdrawn.get(claim.id)  # only there with --include-retracted, or superseded
+        if gone is not None and gone.retracted_at is not None:
+            details.insert(0, f"**Retracted**: {escape_markdown(gone.reason or '')}")
+        if gone is not None and gone.superseded_by_id is not None:
+            details.insert(0, f"Superseded by claim {gone.superseded_by_id}")
         if about:
             details.append(f"About: {escape_markdown(about)}")
         if claim.themes:

@@ -9,8 +9,10 @@ here, under the write lock the import holds, so no round trip is needed to learn
 line raises, naming it, and the caller's transaction rolls back: the database is as it was.
 
 Export: the same rows path as listings (`query.records`), a batch of claims at a time. A
-filtered JSON Lines export also carries every claim its evidence cites (and theirs, until
-none is missing), so the file imports back whole into an empty database.
+filtered JSON Lines export also carries every claim its evidence cites or that supersedes one
+of them (and theirs, until none is missing), so the file imports back whole into an empty
+database; and what a listing leaves out and an import keeps (who made each claim, when and by
+whom it was superseded, the notices about its sources: kb.formats.jsonl).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import json
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 from sqlalchemy.orm import aliased
 
 from kb.dates import parse_source_date_optional
@@ -29,7 +31,7 @@ from kb.errors import Invalid, KBError
 from kb.formats.claim_files import BadRecord, Line
 from kb.identifiers import normalize_doi, normalize_url
 from kb.models import Claim, Evidence, Source, SourceAuthor, SourceRevision, utcnow
-from kb.services import claims, evidence, fulltext, provenance, sources, taxonomy
+from kb.services import claims, evidence, fulltext, loading, provenance, sources, taxonomy
 from kb.services.claims import ClaimFields, Resolver
 from kb.services.sources import SourceFields
 from kb.services.sources import actor as current_actor
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
     from sqlalchemy.orm import Session
+
+    from kb.formats.jsonl import Kept
 
 BATCH = 5000
 SOURCE_KEYS = ("key", *(f.name for f in fields(SourceFields)))
@@ -88,23 +92,26 @@ class ImportSummary:
     claims: int = 0
     sources: int = 0
     evidence: int = 0
+    withdrawn: int = 0  # claims retracted or superseded, as the file said
+    notices: int = 0  # notices about sources (retractions, expressions of concern ...)
 
 
 def import_claims(session: Session, lines: Iterable[Line],
                   progress: Callable[[int], None] | None = None) -> ImportSummary:
     """Import the lines of a claim file, all or nothing."""
-    if session.get_bind().dialect.name == "postgresql":
-        # Plans made for each statement's own values: in issue 11 a generic plan cached for a
-        # foreign-key check while the tables were small (analysed then) scanned where it
-        # should seek: 50k claims took 112-133 s, 28 s with this. bench/postgres.py did not
-        # reproduce that and measured a cost here instead: see its figures before keeping it.
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     importer = Importer(session)
+    # The tables foreign keys point into, analysed as they grow (issue 11: a plan cached for a
+    # small table scanned it once per claim).
+    statistics = loading.Statistics(session, ("claim", "source", "actor", "theme"))
     with fulltext.index_paused(session):
         for line in lines:
             importer.take(line)
             if importer.pending >= BATCH:
                 importer.flush()
+                statistics.grown({"claim": importer.summary.claims,
+                                  "source": importer.summary.sources,
+                                  "actor": len(importer.resolve.actors),
+                                  "theme": len(importer.resolve.themes)})
                 if progress:
                     progress(importer.summary.claims)
         importer.finish()
@@ -151,6 +158,12 @@ class Importer:
     # The source of each inline record waiting in this batch, by line number.
     line_source: dict[int, int] = field(default_factory=dict)
     actor: str = field(default_factory=current_actor)
+    # What JSON Lines claim lines keep of their history (kb.formats.jsonl.Kept), by new claim
+    # id: times until their batch is flushed, retractions and supersessions until the end
+    # (a claim may be superseded by one later in the file); notices until the end too.
+    kept: dict[int, Kept] = field(default_factory=dict)
+    withdrawn: list[tuple[int, int, Kept]] = field(default_factory=list)
+    notices: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.resolve = Resolver(self.session)
@@ -166,6 +179,8 @@ class Importer:
                 self._region(line.data["region_record"])
             elif line.kind == "source":
                 self.sources.append((line.number, self._source_record(line.data["source_record"])))
+            elif line.kind == "notice":
+                self.notices.append((line.number, line.data["notice_record"]))
             else:
                 self._claim(line)
 
@@ -216,6 +231,10 @@ class Importer:
         if data.get("id") is not None:
             self.ids.add(data["id"], claim_id)
         self.claims.append((line.number, claim_id, data))
+        if line.kept is not None:
+            self.kept[claim_id] = line.kept
+            if line.kept.withdrawn:
+                self.withdrawn.append((line.number, claim_id, line.kept))
         links = data.get("evidence") or []
         if not isinstance(links, list):
             raise Invalid("evidence", links, "expected a list of evidence objects")
@@ -241,6 +260,8 @@ class Importer:
                     attributed_to=_text(data.get("attributed_to"), "attributed_to"))
                 built = claims.rows(claim_id, source_id, claims.normalize(values, issued),
                                     self.resolve, self.now)
+                if claim_id in self.kept:
+                    _keep_times(built["claim"][0], self.kept.pop(claim_id))
             for name, found in built.items():
                 batch[name] += found
         claims.insert_rows(self.session, batch)
@@ -260,8 +281,49 @@ class Importer:
             except KBError as exc:
                 raise KBError(f"source {key}: {exc}; nothing was imported") from None
         self._insert_evidence(self.evidence)
+        self._restore_withdrawals()
+        self._restore_notices()
+        if self.summary.claims:  # claims keep who made them: the log says who brought them
+            provenance.log(self.session, "claim", None, "imported", None,
+                           {"claims": self.summary.claims, "withdrawn": self.summary.withdrawn,
+                            "notices": self.summary.notices})
         if self.next_source_id is not None:
             fulltext.follow_ids(self.session, "source")
+
+    # What JSON Lines keeps: retractions, supersessions, notices -----------------------------
+
+    def _restore_withdrawals(self) -> None:
+        rows = []
+        for number, claim_id, kept in self.withdrawn:
+            with _naming(number):
+                by = None
+                if kept.superseded_by is not None:
+                    by = self.ids.get(kept.superseded_by)
+                    if by is None:
+                        raise KBError(f"superseded_by claim {kept.superseded_by} is not in "
+                                      "the file")
+                    if by == claim_id:
+                        raise Invalid("superseded_by", kept.superseded_by,
+                                      "a claim cannot supersede itself")
+            rows.append({"claim_id": claim_id, "reason": kept.reason,
+                         "retracted_at": (kept.retracted_at or self.now) if kept.reason
+                         else None,
+                         "superseded_by_id": by,
+                         "superseded_at": (kept.superseded_at or self.now) if by else None,
+                         "actor": kept.actor or self.actor})
+        provenance.restore_withdrawals(self.session, rows)
+        self.summary.withdrawn += len(rows)
+
+    def _restore_notices(self) -> None:
+        found = []
+        for number, record in self.notices:
+            with _naming(number):
+                found.append((self.resolve.source(record["source"])[0], record))
+                # Checked here, so that a bad value names its line.
+                provenance.notice_values(record["kind"], record.get("reason"),
+                                         record.get("notice_doi"), record.get("date"))
+        self.summary.notices += provenance.restore_notices(self.session, found, self.now,
+                                                           self.actor)
 
     # Sources ------------------------------------------------------------------------------
 
@@ -433,6 +495,17 @@ class Importer:
         self.summary.evidence += len(rows)
 
 
+def _keep_times(row: dict[str, Any], kept: Kept) -> None:
+    """A claim row made as the file says it was: when, and by whom (kb.formats.jsonl.Kept)."""
+    if kept.created is not None:
+        row["created_at"] = row["updated_at"] = kept.created
+        row["created_by"] = None  # made then by someone the file does not name: unknown
+    if kept.created_by is not None:
+        row["created_by"] = kept.created_by
+    if kept.updated is not None:
+        row["updated_at"] = kept.updated
+
+
 def _fields(record: dict[str, Any]) -> SourceFields:
     """A source record's fields (reports_on is linked at the end; an empty one is not given)."""
     return SourceFields(**{k: record[k] for k in SOURCE_KEYS
@@ -507,15 +580,21 @@ class _naming:
 
 
 def closure(session: Session, claim_ids: list[int]) -> list[int]:
-    """The claims and every claim their evidence cites, transitively, in id order."""
+    """The claims, every claim their evidence cites and every claim superseding one of them,
+    transitively, in id order."""
+    from kb.models import ClaimRetraction
+
     found = set(claim_ids)
     frontier = list(found)
     while frontier:
         cited: set[int] = set()
         for start in range(0, len(frontier), 900):
+            chunk = frontier[start:start + 900]
             cited.update(session.scalars(select(Evidence.evidence_claim_id).where(
-                Evidence.claim_id.in_(frontier[start:start + 900]),
-                Evidence.evidence_claim_id.is_not(None))))
+                Evidence.claim_id.in_(chunk), Evidence.evidence_claim_id.is_not(None))))
+            cited.update(i for i in session.scalars(select(ClaimRetraction.superseded_by_id)
+                                                    .where(ClaimRetraction.claim_id.in_(chunk)))
+                         if i is not None)
         frontier = sorted(cited - found)
         found.update(frontier)
     return sorted(found)
@@ -536,8 +615,11 @@ def export_lines(session: Session, claim_ids: list[int], fmt: str, every_source:
         for region in taxonomy.list_regions(session):
             yield jsonl.dumps({"region_record": {k: region[k] for k in ("name", "countries",
                                                                         "note")}})
-        for source in _sources_for(session, claim_ids, every_source):
+        written = _sources_for(session, claim_ids, every_source)
+        for source in written:
             yield jsonl.dumps({"source_record": sources.record(source)})
+        for notice in provenance.notice_records(session, [s.id for s in written]):
+            yield jsonl.dumps({"notice_record": notice})
     for start in range(0, len(claim_ids), 1000):
         chunk = claim_ids[start:start + 1000]
         rows = records(session, select(Claim).where(Claim.id.in_(chunk)).order_by(Claim.id))
@@ -546,8 +628,10 @@ def export_lines(session: Session, claim_ids: list[int], fmt: str, every_source:
                 yield writer.row(row)
             continue
         links = _evidence(session, chunk)
+        kept = provenance.kept_fields(session, chunk)
         for row in rows:
             row["evidence"] = links.get(row["id"], [])
+            row.update(kept[row["id"]])
             yield jsonl.dumps(row)
 
 

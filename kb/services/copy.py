@@ -2,7 +2,8 @@
 
 This is how a SQLite database moves to a shared PostgreSQL server (or back) with nothing
 left behind: edit history, actor kinds, evidence ids and timestamps travel as they are.
-Full-text indexes are not copied; the target's triggers build them as the rows arrive.
+Full-text indexes are not copied; the target's triggers build them as the rows arrive. The id
+counters travel too: an id the original ever gave, to a row deleted since, the copy never gives.
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ def copy_all(source: Session, target: Session) -> dict[str, int]:
     if source.get_bind().dialect.name == "postgresql":
         # One snapshot for every table, however long the copy takes.
         source.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-    return {table.name: _copy_table(source, target, table) for table in tables}
+    counts = {table.name: _copy_table(source, target, table) for table in tables}
+    for table in tables:
+        if _is_serial(table):
+            # The counters too: an id the original gave (to a row deleted since) is never
+            # given again by the copy.
+            fulltext.carry_ids(target, table.name, fulltext.last_id(source, table.name))
+    return counts
 
 
 def _copy_table(source: Session, target: Session, table: Table) -> int:
@@ -56,8 +63,6 @@ def _copy_table(source: Session, target: Session, table: Table) -> int:
         if links:
             target.execute(update(table).where(_pk(table) == bindparam("pk"))
                            .values({name: bindparam("value")}), links)
-    if copied and _is_serial(table):
-        fulltext.follow_ids(target, table.name)  # ids came with the rows
     return copied
 
 

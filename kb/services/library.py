@@ -63,19 +63,6 @@ def key_stem(row: dict[str, Any], authors: list[dict[str, Any]]) -> str:
                             (first["family"], shown) if first else None)
 
 
-def snapshot_of(row: dict[str, Any], authors: list[dict[str, Any]]) -> dict[str, Any]:
-    """`sources.snapshot` of the source this row makes (its history's "create" entry)."""
-    shape = {
-        "type": row["type"], "title": row["title"], "publisher": row["publisher"],
-        "container": row["container"], "authors": [a["name"] for a in authors],
-        "date": row["issued"], "date_literal": row["issued_literal"], "url": row["url"],
-        "doi": row["doi"], "accessed": row["accessed"], "archived_url": row["archived_url"],
-        "language": row["language"], "note": row["note"], "reports_on": None,
-        "extra": row["extra"] or {},
-    }
-    return shape | {"key": row["key"]}
-
-
 def _stored(session: Session, column: Any, values: Iterable[str | None]) -> set[str]:
     wanted = sorted({v for v in values if v})
     return set(session.scalars(select(column).where(column.in_(wanted)))) if wanted else set()
@@ -176,9 +163,8 @@ def insert_new(session: Session, new: list[NewSource]) -> list[tuple[int, str, s
         indexed.extend(ids)
     who = sources.actor()
     session.execute(insert(_table(SourceRevision)), [
-        {"source_id": source_id, "source_key": item.row["key"], "action": "create",
-         "actor": who, "changed_at": now, "before": None,
-         "after": json.dumps(snapshot_of(item.row, item.authors), ensure_ascii=False)}
+        sources.revision_row(source_id, item.row["key"], "create", None, sources.snapshot_of(
+            sources.record_of(item.row, [a["name"] for a in item.authors], None)), who, now)
         for source_id, item in zip(ids, new, strict=True)])
     return [(source_id, item.row["key"], item.origin)
             for source_id, item in zip(ids, new, strict=True)]

@@ -167,29 +167,40 @@ def supersede_claim(session: Session, claim_id: int, by: int) -> None:
 def add_notice(session: Session, key: str, kind: str, reason: str | None = None,
                notice_doi: str | None = None, date: str | None = None) -> SourceNotice:
     """Record a notice about a source (retraction, expression_of_concern, correction ...)."""
+    source = sources.get(session, key)
+    values = notice_values(kind, reason, notice_doi, date)
+    if _has_notice(session, source.id, values["kind"], values["notice_doi"]):
+        raise Conflict(f"source {key!r} already has this "
+                       f"{values['kind'].replace('_', ' ')} notice")
+    notice = SourceNotice(source_id=source.id, **values, recorded_at=utcnow(),
+                          recorded_by=sources.actor())
+    session.add(notice)
+    log(session, "source", source.id, notice.kind[:12], source.key,
+        {"reason": notice.reason, "notice_doi": notice.notice_doi, "date": notice.date})
+    session.flush()
+    return notice
+
+
+def notice_values(kind: str, reason: str | None, notice_doi: str | None, date: str | None
+                  ) -> dict[str, Any]:
+    """A notice's stored values from what was given (raises on a bad one)."""
     from kb.dates import parse_optional
     from kb.identifiers import normalize_doi
 
-    source = sources.get(session, key)
     kind = kind.strip().lower().replace("-", "_").replace(" ", "_")
     if not kind:
         raise Invalid("kind", kind, "name the notice's kind")
     parsed = parse_optional(date, "date")
-    doi = normalize_doi(notice_doi) if notice_doi else None
-    duplicate = session.scalar(select(SourceNotice.id).where(
-        SourceNotice.source_id == source.id, SourceNotice.kind == kind,
-        SourceNotice.notice_doi.is_(None) if doi is None else SourceNotice.notice_doi == doi))
-    if duplicate is not None:
-        raise Conflict(f"source {key!r} already has this {kind.replace('_', ' ')} notice")
-    notice = SourceNotice(source_id=source.id, kind=kind,
-                          reason=" ".join((reason or "").split()) or None, notice_doi=doi,
-                          date=str(parsed) if parsed else None, recorded_at=utcnow(),
-                          recorded_by=sources.actor())
-    session.add(notice)
-    log(session, "source", source.id, kind[:12], source.key,
-        {"reason": notice.reason, "notice_doi": doi, "date": notice.date})
-    session.flush()
-    return notice
+    return {"kind": kind, "reason": " ".join((reason or "").split()) or None,
+            "notice_doi": normalize_doi(notice_doi) if notice_doi else None,
+            "date": str(parsed) if parsed else None}
+
+
+def _has_notice(session: Session, source_id: int, kind: str, doi: str | None) -> bool:
+    return session.scalar(select(SourceNotice.id).where(
+        SourceNotice.source_id == source_id, SourceNotice.kind == kind,
+        SourceNotice.notice_doi.is_(None) if doi is None else SourceNotice.notice_doi == doi)
+    ) is not None
 
 
 def crossref_notices(data: Any, name: str = "file") -> list[dict[str, Any]]:
@@ -274,7 +285,8 @@ def decorate(session: Session, records: list[dict[str, Any]]) -> list[dict[str, 
             "stance": stance, "attributed_to": attributed,
             "stance_cues": cues.split() if cues else [],
             "quote_status": state.get("quote_status"), "anchor": state.get("anchor"),
-            "retracted": ({"reason": gone.reason, "at": gone.retracted_at.isoformat()}
+            "retracted": ({"reason": gone.reason, "at": gone.retracted_at.isoformat(),
+                           "by": gone.actor}
                           if gone is not None and gone.retracted_at is not None else None),
             "superseded_by": gone.superseded_by_id if gone is not None else None,
         })
@@ -306,6 +318,94 @@ def ignored_evidence(session: Session, evidence_ids: Iterable[int]) -> dict[int,
             key = session.scalar(select(Source.key).where(Source.id == source_id))
             out[evidence_id] = f"source {key!r} is retracted"
     return out
+
+
+def retracted_left_out(session: Session, where: Any) -> int:
+    """How many retracted claims match `where` (a query.ClaimFilter) but are left out because
+    it does not include them: what a human-facing export says it hid."""
+    from dataclasses import replace
+
+    from sqlalchemy import exists, func
+
+    from kb.services.query import select_claims
+
+    if where.include_retracted:
+        return 0
+    every = select_claims(session, replace(where, include_retracted=True, limit=None))
+    hidden = every.where(exists().where(ClaimRetraction.claim_id == Claim.id,
+                                        ClaimRetraction.retracted_at.is_not(None)))
+    return session.scalar(select(func.count()).select_from(
+        hidden.with_only_columns(Claim.id).order_by(None).subquery())) or 0
+
+
+def left_out_notice(count: int) -> str | None:
+    """What an export that hid retracted claims says on stderr."""
+    if not count:
+        return None
+    claims = "claim" if count == 1 else "claims"
+    return f"{count} retracted {claims} left out; --include-retracted to include them"
+
+
+# JSON Lines: what a transfer keeps ----------------------------------------------------------
+
+
+def notice_records(session: Session, source_ids: Iterable[int]) -> list[dict[str, Any]]:
+    """The notices about these sources as JSON Lines `notice_record`s, in the order recorded."""
+    ids = sorted(set(source_ids))
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(ids), 900):
+        for key, notice in session.execute(
+                select(Source.key, SourceNotice).join(Source, Source.id == SourceNotice.source_id)
+                .where(SourceNotice.source_id.in_(ids[start:start + 900]))
+                .order_by(SourceNotice.id)):
+            out.append({"source": key, "kind": notice.kind, "reason": notice.reason,
+                        "notice_doi": notice.notice_doi, "date": notice.date,
+                        "recorded": notice.recorded_at.isoformat(), "by": notice.recorded_by})
+    return out
+
+
+def kept_fields(session: Session, claim_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """What a JSON Lines claim line holds beyond a listing's record, so that an import keeps
+    it: who created the claim, and when and by whom it was superseded."""
+    out: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(claim_ids), 900):
+        chunk = claim_ids[start:start + 900]
+        for claim_id, created_by, superseded_at, actor in session.execute(
+                select(Claim.id, Claim.created_by, ClaimRetraction.superseded_at,
+                       ClaimRetraction.actor)
+                .outerjoin(ClaimRetraction, ClaimRetraction.claim_id == Claim.id)
+                .where(Claim.id.in_(chunk))):
+            out[claim_id] = {"created_by": created_by, "supersession": (
+                {"at": superseded_at.isoformat(), "by": actor} if superseded_at else None)}
+    return out
+
+
+def restore_withdrawals(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Store imported retractions and supersessions: `claim_retraction` rows as they were
+    (`retracted_at`, `reason`, `superseded_by_id`, `superseded_at`, `actor`)."""
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(ClaimRetraction), rows[start:start + 5000])
+
+
+def restore_notices(session: Session, notices: list[tuple[int, dict[str, Any]]],
+                    recorded_at: Any, recorded_by: str) -> int:
+    """Store imported notices (source id, `notice_record`), each kept with its own time and
+    recorder when it says them; one the source already has is left as it is. How many were
+    added."""
+    from kb.formats.jsonl import timestamp
+
+    added = 0
+    for source_id, record in notices:
+        values = notice_values(record["kind"], record.get("reason"), record.get("notice_doi"),
+                               record.get("date"))
+        if _has_notice(session, source_id, values["kind"], values["notice_doi"]):
+            continue
+        session.execute(insert(SourceNotice), {
+            **values, "source_id": source_id,
+            "recorded_at": timestamp(record.get("recorded"), "recorded") or recorded_at,
+            "recorded_by": record.get("by") or recorded_by})
+        added += 1
+    return added
 
 
 # The log --------------------------------------------------------------------------------

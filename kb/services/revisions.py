@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 # Revisions that stand for the claim's creation. A new claim has none; databases from before
 # 0005 keep one where its label, time or state says more than the row and the edits do.
 CREATIONS = ("created", "imported")
+# The first revision of a claim whose past an upgrade could not know (migration 0002: a
+# database from before history was kept, or one whose history a downgrade dropped, holding a
+# claim changed since its creation). Nothing before it is known; the history says so.
+UNRECORDED = "unrecorded"
 STANDING = "standing"
 
 
@@ -37,33 +41,43 @@ def write(session: Session, claim_id: int, action: str, prior: dict[str, Any]) -
 
 
 def replay(current: dict[str, Any], created_at: datetime,
-           stored: list[tuple[str, datetime, dict[str, Any]]]) -> list[dict[str, Any]]:
+           stored: list[tuple[str, datetime, dict[str, Any], str | None]],
+           created_by: str | None = None) -> list[dict[str, Any]]:
     """The visible history, oldest first, from the current state and the stored revisions
-    (oldest first): each with its number, action, time, the fields it changed and the state
-    after it. The first is always the creation."""
+    (oldest first, each with who made it): each with its number, action, time, who (`by`:
+    None for changes made before migration 0008, which recorded no one), the fields it
+    changed and the state after it. The first is the creation, or (UNRECORDED) where the
+    known history begins, with a `note` saying what was not kept."""
     state = current
-    later: list[tuple[str, datetime, dict[str, Any], dict[str, Any]]] = []
-    creation: tuple[str, datetime] = ("created", created_at)
-    for action, at, prior in reversed(stored):
+    later: list[tuple[str, datetime, str | None, dict[str, Any], dict[str, Any]]] = []
+    creation: tuple[str, datetime, str | None] = ("created", created_at, created_by)
+    for action, at, prior, by in reversed(stored):
         if action in CREATIONS:
-            creation = (action, at)
+            creation = (action, at, by or created_by)
             state = {**state, **prior}
+        elif action == UNRECORDED:
+            creation = (action, at, by)
+            break
         elif action == STANDING:
-            later.append((action, at, state, prior))
+            later.append((action, at, by, state, prior))
         else:
-            later.append((action, at, state, {}))
+            later.append((action, at, by, state, {}))
             state = {**state, **prior}
-    out: list[dict[str, Any]] = [{"revision": 1, "action": creation[0],
-                                  "at": creation[1].isoformat(), "changes": {},
-                                  "claim": state}]
+    first: dict[str, Any] = {"revision": 1, "action": creation[0],
+                             "at": creation[1].isoformat(), "by": creation[2] or None,
+                             "changes": {}, "claim": state}
+    if creation[0] == UNRECORDED:
+        first["note"] = (f"history before {creation[1].date().isoformat()} not kept; created "
+                         f"{created_at.isoformat()} and changed since")
+    out: list[dict[str, Any]] = [first]
     previous = state
-    for number, (action, at, after, standing) in enumerate(reversed(later), start=2):
+    for number, (action, at, by, after, standing) in enumerate(reversed(later), start=2):
         if action == STANDING:
             changes = {"status": {"from": standing.get("from"), "to": standing.get("to")}}
         else:
             changes = {k: {"from": previous.get(k), "to": v} for k, v in after.items()
                        if previous.get(k) != v}
-        entry = {"revision": number, "action": action, "at": at.isoformat(),
+        entry = {"revision": number, "action": action, "at": at.isoformat(), "by": by or None,
                  "changes": changes, "claim": after}
         if standing.get("reason"):
             entry["reason"] = standing["reason"]

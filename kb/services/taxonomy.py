@@ -395,6 +395,22 @@ def claims_about(places: Places) -> ColumnElement[bool]:
     return or_(by_country, by_region)
 
 
+def claim_ids_about(places: Places) -> ColumnElement[bool]:
+    """`claims_about` as `Claim.id IN (the places' link rows)`, for counting: a popular
+    country's ids come off its own index range instead of a probe per claim (38k ids for
+    the US at 100k claims: 78 ms against 187 ms on a busy machine). A LIMITed listing keeps
+    `claims_about`, which stops at its limit while walking claims newest first."""
+    codes = {c.code for c in places.countries}
+    for region in places.regions:
+        codes.update(c.code for c in region.countries)
+    by_country = Claim.id.in_(select(ClaimCountry.claim_id).where(
+        ClaimCountry.country_code.in_(sorted(codes))))
+    if not places.regions:
+        return by_country
+    return or_(by_country, Claim.id.in_(select(ClaimRegion.claim_id).where(
+        ClaimRegion.region_id.in_([r.id for r in places.regions]))))
+
+
 def theme_ids(session: Session, paths: Iterable[str]) -> list[int]:
     """The ids of these themes and all their descendants."""
     found: set[int] = set()

@@ -17,11 +17,12 @@ A claim without a quote has no quote status (None).
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, exists, func, insert, not_, select, union_all
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, not_, select, union_all
 from sqlalchemy.orm import aliased
 
 from kb.errors import Conflict, Invalid, NotFound
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from sqlalchemy.orm import Session
-    from sqlalchemy.sql import Subquery
+    from sqlalchemy.sql import Select, Subquery
     from sqlalchemy.sql.elements import ColumnElement
 
     from kb.formats.anchor import Anchor, Document, Reanchored, Verification
@@ -151,6 +152,103 @@ def text_of(session: Session, key: str, version: int | None = None) -> SourceTex
     return found
 
 
+# Showing a quote in its text -------------------------------------------------------------
+
+# Statuses whose anchor is the quote's place in the text: a candidate is only a near passage,
+# so a page says so instead of marking it as if the source said it.
+MARKED = ("verified", "normalised")
+AROUND = 300  # characters shown either side of a passage: a paragraph or two of context
+
+
+def passage(session: Session, claim_id: int, around: int = AROUND) -> dict[str, Any] | None:
+    """Where a claim's quote stands in the text it is checked against, for a reader.
+
+    None for a claim without a quote. Otherwise the quote status and which snapshot (source
+    key, version, retrieval date) it was checked against; for a verified or normalised quote
+    also the passage in context: `before`, `exact` (the anchored span) and `after`, at most
+    `around` characters either side, cut at a space. Only that window is read from the
+    database (SUBSTR counts characters on both backends, as the anchor's offsets do), not a
+    text of up to 50 MB."""
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise NotFound(f"claim {claim_id} not found")
+    if claim.quote is None:
+        return None
+    text_id = latest_text_ids(session, [claim.source_id]).get(claim.source_id)
+    if text_id is None:
+        return {"quote_status": NO_TEXT, "source": claim.source.key}
+    snapshot = session.execute(
+        select(Source.key, SourceText.version, SourceText.retrieved, SourceText.url,
+               SourceText.file_name, SourceText.created_at,
+               func.length(SourceText.text).label("characters"))
+        .join(Source, Source.id == SourceText.source_id).where(SourceText.id == text_id)).one()
+    check = session.get(QuoteCheck, (claim_id, text_id))
+    out: dict[str, Any] = {
+        "quote_status": check.status if check is not None else UNCHECKED,
+        "source": snapshot.key, "version": snapshot.version,
+        "retrieved": snapshot.retrieved, "url": snapshot.url, "file": snapshot.file_name,
+        "stored": snapshot.created_at.date().isoformat(),
+        "similarity": check.similarity if check is not None else None,
+        "nearest": check.nearest if check is not None else None,
+        "page": check.page if check is not None else None, "passage": None}
+    if check is None or check.status not in MARKED or check.anchor_start is None \
+            or check.anchor_end is None:
+        return out
+    start, end = check.anchor_start, check.anchor_end
+    low, high = max(0, start - around), min(snapshot.characters, end + around)
+    window = session.scalar(select(func.substr(SourceText.text, low + 1, high - low))
+                            .where(SourceText.id == text_id)) or ""
+    before, exact, after = window[:start - low], window[start - low:end - low], \
+        window[end - low:]
+    if exact != check.exact:
+        return out  # the stored text and its anchor disagree: mark nothing rather than guess
+    out["passage"] = {"before": _cut_start(before) if low > 0 else before, "exact": exact,
+                      "after": _cut_end(after) if high < snapshot.characters else after,
+                      "starts_text": low == 0, "ends_text": high == snapshot.characters}
+    return out
+
+
+def _cut_start(text: str) -> str:
+    """Context before a passage, from its first whole word."""
+    space = text.find(" ")
+    return text[space + 1:] if 0 <= space < len(text) // 2 else text
+
+
+def _cut_end(text: str) -> str:
+    """Context after a passage, to its last whole word."""
+    space = text.rfind(" ")
+    return text[:space] if space > len(text) // 2 else text
+
+
+def marked_text(session: Session, key: str, version: int | None = None,
+                claim_id: int | None = None) -> dict[str, Any]:
+    """A whole stored text, split around a claim's anchored quote when that claim's quote was
+    verified (or normalised) against this very version: `before`, `exact`, `after`
+    (`exact` None and the whole text in `before` otherwise, with the claim's status)."""
+    text = text_of(session, key, version)
+    out: dict[str, Any] = {
+        "source": sources.get(session, key).key, "version": text.version,
+        "retrieved": text.retrieved, "url": text.url, "file": text.file_name,
+        "media_type": text.media_type,
+        "stored": text.created_at.date().isoformat(), "characters": len(text.text),
+        "claim": claim_id, "quote_status": None,
+        "before": text.text, "exact": None, "after": ""}
+    if claim_id is None:
+        return out
+    if session.get(Claim, claim_id) is None:
+        raise NotFound(f"claim {claim_id} not found")
+    check = session.get(QuoteCheck, (claim_id, text.id))
+    out["quote_status"] = check.status if check is not None else UNCHECKED
+    if check is None or check.status not in MARKED or check.anchor_start is None \
+            or check.anchor_end is None:
+        return out
+    start, end = check.anchor_start, check.anchor_end
+    if text.text[start:end] != check.exact:
+        return out
+    out.update(before=text.text[:start], exact=text.text[start:end], after=text.text[end:])
+    return out
+
+
 # Checking quotes ------------------------------------------------------------------------
 
 
@@ -174,6 +272,7 @@ def _anchors(session: Session, text_id: int, claim_ids: list[int]) -> dict[int, 
     return out
 
 
+@functools.cache  # built once: constructing it cost more than running it (3 ms a listing)
 def latest_texts() -> Subquery:
     """(source_id, text_id): the text each source's quotes are checked against.
 
@@ -332,19 +431,23 @@ def states(session: Session, claim_ids: Iterable[int]) -> dict[int, dict[str, An
     900 claims): {quote_status, anchor{start, end, exact, prefix, suffix, version, page},
     quote_check{...}}."""
     ids = list(claim_ids)
-    latest = latest_texts()
     out: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), 900):
-        rows = session.execute(
-            select(Claim.id, Claim.quote, latest.c.text_id, SourceText.version, QuoteCheck)
+        rows = session.execute(_states_of(), {"ids": ids[start:start + 900]})
+        for claim_id, quote, text_id, version, check in rows:
+            out[claim_id] = _state(quote, text_id, version, check)
+    return out
+
+
+@functools.cache  # built once, run for every listing (`latest_texts`)
+def _states_of() -> Select[int, str | None, int | None, int | None, QuoteCheck]:
+    latest = latest_texts()
+    return (select(Claim.id, Claim.quote, latest.c.text_id, SourceText.version, QuoteCheck)
             .outerjoin(latest, latest.c.source_id == Claim.source_id)
             .outerjoin(SourceText, SourceText.id == latest.c.text_id)
             .outerjoin(QuoteCheck, and_(QuoteCheck.claim_id == Claim.id,
                                         QuoteCheck.text_id == latest.c.text_id))
-            .where(Claim.id.in_(ids[start:start + 900])))
-        for claim_id, quote, text_id, version, check in rows:
-            out[claim_id] = _state(quote, text_id, version, check)
-    return out
+            .where(Claim.id.in_(bindparam("ids", expanding=True))))
 
 
 def _state(quote: str | None, text_id: int | None, version: int | None,

@@ -65,9 +65,18 @@ def claim_view(session: Session, claim_id: int, style: str | None = None) -> dic
 def claim_lines(session: Session, where: ClaimFilter, fmt: str, raw: bool = False
                 ) -> Iterator[str]:
     """The matching claims as JSON Lines or CSV, a file `kb import` reads back; `raw`: CSV
-    cells unprotected (kb/formats/cells.py)."""
+    cells unprotected (kb/formats/cells.py).
+
+    JSON Lines is kb's lossless transfer format: retracted claims are always in it (marked,
+    `retracted`), so that a backup never drops them without a word; CSV, for people, leaves
+    them out unless asked (`include_retracted`), as listings do."""
+    from dataclasses import replace
+
     from kb.services.bulk import export_lines
 
+    every = replace(where, include_retracted=False) == ClaimFilter()
+    if fmt == "jsonl":
+        where = replace(where, include_retracted=True)
     ids = list(session.scalars(select_claims(session, where).with_only_columns(Claim.id)
                                .order_by(Claim.id)))
-    return export_lines(session, ids, fmt, every_source=where == ClaimFilter(), raw=raw)
+    return export_lines(session, ids, fmt, every_source=every, raw=raw)

@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from kb.web.views import STATIC_DIR, Views
+from kb.web.views import LAZY_FACETS, STATIC_DIR, Views
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -105,10 +105,12 @@ class Guard:
         return scheme.lower() == "bearer" and self.access.token_ok(value.strip())
 
 
-def create_app(database: Database, access: Access, facet_budget: float = 0.02) -> Starlette:
+def create_app(database: Database, access: Access, facet_budget: float = 0.02,
+               lazy_facet_budget: float = LAZY_FACETS) -> Starlette:
     """The server for one database; `facet_budget` is the seconds a listing's facet counts may
-    take before they show as "many"."""
-    views = Views(database, access, facet_budget)
+    take before they show as "many", `lazy_facet_budget` those of the request that asks for
+    them again after the page has loaded."""
+    views = Views(database, access, facet_budget, lazy_facet_budget)
     routes: list[Any] = [
         Route("/", views.home),
         Route("/claims", views.claims),
@@ -123,6 +125,7 @@ def create_app(database: Database, access: Access, facet_budget: float = 0.02) -
         Route("/search", views.search),
         Route("/sources", views.sources),
         Route("/sources/new", views.source_new, methods=["GET", "POST"]),
+        Route("/sources/{key:path}/text", views.source_text),
         Route("/sources/{key:path}", views.source),
         Route("/countries", views.countries),
         Route("/countries/{code}/timeline", views.country_timeline),

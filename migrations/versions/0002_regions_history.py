@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -87,8 +88,21 @@ def upgrade() -> None:
     backfill_history()
 
 
+# The one revision of a claim whose past this upgrade cannot know (kb.services.revisions).
+UNRECORDED = "unrecorded"
+
+
 def backfill_history() -> None:
-    """Claims made before history was kept get one revision: their state at upgrade time."""
+    """Each claim gets the first revision of its history, and it must be true.
+
+    A claim its row says was never changed (updated_at = created_at) is as it was created:
+    `created` at its creation, with its values. A claim changed since is not: nothing says
+    what it was (a database from before history was kept, or one whose history a downgrade
+    dropped), so its history begins here, `unrecorded` at the upgrade, with its values now;
+    `kb claim history` says the history before this date was not kept. Recording its creation
+    with its current values would say it was never edited.
+    """
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
     conn = op.get_bind()
     links = {
         name: _grouped(conn, sql)
@@ -102,7 +116,8 @@ def backfill_history() -> None:
     }
     claims = conn.execute(
         sa.text(
-            "SELECT c.id, s.key, c.text, c.quote, c.locator, c.date, c.created_at "
+            "SELECT c.id, s.key, c.text, c.quote, c.locator, c.date, c.created_at, "
+            "c.updated_at "
             "FROM claim c JOIN source s ON s.id = c.source_id ORDER BY c.id"
         )
     ).all()
@@ -116,8 +131,8 @@ def backfill_history() -> None:
     rows = [
         {
             "claim_id": c.id,
-            "action": "created",
-            "changed_at": _as_datetime(c.created_at),
+            "action": "created" if _unchanged(c) else UNRECORDED,
+            "changed_at": _as_datetime(c.created_at) if _unchanged(c) else now,
             "snapshot": json.dumps(
                 {
                     "source": c.key,
@@ -137,6 +152,10 @@ def backfill_history() -> None:
     ]
     if rows:
         op.bulk_insert(revision, rows)
+
+
+def _unchanged(claim: sa.Row[Any]) -> bool:
+    return _as_datetime(claim.updated_at) == _as_datetime(claim.created_at)
 
 
 def _grouped(conn: sa.Connection, sql: str) -> dict[int, list[str]]:
@@ -163,6 +182,12 @@ REGIONS_TO_COUNTRIES = (
 
 def downgrade() -> None:
     op.execute(REGIONS_TO_COUNTRIES)
+    # Those claims changed here (a region became countries): their rows say so, so that an
+    # upgrade does not take their values now for the ones they were created with.
+    op.get_bind().execute(
+        sa.text("UPDATE claim SET updated_at = :now WHERE id IN "
+                "(SELECT claim_id FROM claim_region)"),
+        {"now": dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)})
     with op.batch_alter_table("claim_revision", schema=None) as batch_op:
         batch_op.drop_index("ix_claim_revision_claim_id")
 

@@ -29,6 +29,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 CREATIONS = ("created", "imported")
+# The first revision of a claim whose past migration 0002 could not know: nothing before it.
+UNRECORDED = "unrecorded"
+STANDING = "standing"  # a change of a claim's standing (kb.services.deletion), not of its fields
 CHUNK = 2000  # claims per step: memory stays flat at a million claims
 
 State = dict[str, Any]
@@ -74,14 +77,21 @@ def downgrade() -> None:
 
 
 def fold(states: list[Stored], current: State, created_at: dt.datetime) -> list[Stored]:
-    """Full states (oldest first) to the stored form: each edit keeps what it replaced."""
+    """Full states (oldest first) to the stored form: each edit keeps what it replaced, a
+    change of standing its own record (kept under STANDING in its state, see `replay`)."""
     out: list[Stored] = []
+    records = [state.get(STANDING, {}) for _action, _at, state in states]
+    states = [(action, at, {k: v for k, v in state.items() if k != STANDING})
+              for action, at, state in states]
     for index, (action, at, state) in enumerate(states):
         if index == 0 and action in CREATIONS:
             drift = {k: v for k, v in state.items() if current.get(k) != v} \
                 if len(states) == 1 else {}
             if action != "created" or at != created_at or drift:
                 out.append((action, at, drift))
+            continue
+        if action == STANDING:
+            out.append((action, at, records[index]))
             continue
         previous = states[index - 1][2] if index else {}
         out.append((action, at, {k: v for k, v in previous.items() if state.get(k) != v}))
@@ -90,7 +100,11 @@ def fold(states: list[Stored], current: State, created_at: dt.datetime) -> list[
 
 def replay(current: State, created_at: dt.datetime, stored: list[Stored]
            ) -> list[dict[str, Any]]:
-    """The stored form back to full states (oldest first), as kb.services.revisions reads it."""
+    """The stored form back to full states (oldest first), as kb.services.revisions reads it.
+
+    A change of standing changes no field: its state is the claim's, and its record (from, to,
+    reason) rides in that state under STANDING, so that an upgrade gives it back whole (the
+    older schema has no other place for it)."""
     state = current
     later: list[tuple[str, dt.datetime, State]] = []
     creation = ("created", created_at)
@@ -98,8 +112,11 @@ def replay(current: State, created_at: dt.datetime, stored: list[Stored]
         if action in CREATIONS:
             creation = (action, at)
             state = {**state, **prior}
-        elif action == "standing":
-            later.append((action, at, state))
+        elif action == UNRECORDED:
+            creation = (action, at)
+            break
+        elif action == STANDING:
+            later.append((action, at, {**state, STANDING: prior}))
         else:
             later.append((action, at, state))
             state = {**state, **prior}

@@ -35,7 +35,7 @@ def _span(value: str) -> tuple[int | None, int | None]:
     """The span of a stored `YYYY[-MM[-DD]]` (all this revision's predecessors allowed)."""
     try:
         parts = [int(p) for p in value.split("-")]
-        year, month, day = (parts + [0, 0])[:3]
+        year, month, day = [*parts, 0, 0][:3]
         start = dt.date(year, month or 1, day or 1)
         if day:
             end = start

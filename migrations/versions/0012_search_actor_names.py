@@ -34,9 +34,9 @@ documents of these claims from the view: every trigger calls it, and a set-wise 
 The tsvector is the index's own copy, so no old values are needed: a link's row trigger
 refreshes its claim (kb and psycopg send links one row a statement, so a statement-level
 trigger would fire as often, and its transition tables cost more). As on SQLite, a link
-refreshes only claims the index holds, and a bulk import holds its new claims back (setting
-`kb.claim_index_paused` for its transaction) and indexes them at the end: refreshing a claim
-once per link made an import of claims with two actors each ~4x slower.
+refreshes only claims the index holds: a bulk import that disables `claim_fts_sync` and
+indexes its new claims at the end (kb.services.fulltext) pays one probe per link, not a
+refresh per link (which made an import of claims with two actors each ~4x slower).
 
 Downgrade restores 0011's index (0007's triggers, 0010's stemming) and rebuilds it from the
 claims; no claim or link is touched either way.
@@ -209,18 +209,10 @@ def _postgres_refresh(claims: str) -> str:
     return f"PERFORM claim_fts_refresh(ARRAY({claims}));"
 
 
-# Set (SET LOCAL) by a bulk writer that indexes its new claims at the end, in one statement
-# (kb.services.fulltext.index_paused): a setting, not ALTER TABLE ... DISABLE TRIGGER, which
-# would need the table's owner and lock out every reader until the import commits.
-PAUSED = "kb.claim_index_paused"
-
 # Trigger functions of 0003 whose bodies change: name -> (0012's body, 0003's body).
 POSTGRES_TRIGGER_BODIES = {
     "claim_fts_sync": (
-        f"""IF TG_OP = 'INSERT' AND current_setting('{PAUSED}', true) = 'on' THEN
-           RETURN NULL;
-         END IF;
-         PERFORM claim_fts_refresh(ARRAY[NEW.id]);""",
+        "PERFORM claim_fts_refresh(ARRAY[NEW.id]);",
         """INSERT INTO claim_fts (claim_id, document)
          SELECT NEW.id, claim_fts_document(NEW.text, NEW.quote, s.title)
          FROM source s WHERE s.id = NEW.source_id
@@ -245,8 +237,8 @@ DOCUMENT_0007 = {"claim_text": "A", "quote": "B", "title": "C"}
 DOCUMENT = {**DOCUMENT_0007, "actors": "B"}
 # PL/pgSQL, not SQL: a SQL function's body is parsed and planned again on every call, and
 # triggers call this per row (3,000 claims with two actors each, a refresh per link, psycopg
-# executemany, one run: 36-46 s as SQL, 20-27 s as PL/pgSQL). With the import's pause, 2,000
-# such claims: 2.5-2.9 s, 3.0-3.1 s at 0011 (documents written once either way).
+# executemany, one run: 36-46 s as SQL, 20-27 s as PL/pgSQL). With the claims' trigger
+# paused and one refresh at the end, 2,000 such claims: 2.5-2.9 s, 3.0-3.1 s at 0011.
 REFRESH_FUNCTION = """CREATE FUNCTION claim_fts_refresh(claim_ids integer[]) RETURNS void
        LANGUAGE plpgsql AS $$
        BEGIN
