@@ -32,10 +32,9 @@ REFILL = ("INSERT INTO claim_fts (rowid, text, quote, title, actors) "
 # PostgreSQL: the triggers that index a new or changed claim (migration 0003) and source
 # (0011), and what stands for them after a bulk load: the same documents, made by the same
 # functions (claim_fts_refresh, from the view claim_fts_text: 0012; source_fts_refresh: 0011),
-# for every row it added. The actor link trigger (0012) stays on: it refreshes only claims
-# the index holds, so the import's new claims cost it one probe each.
-POSTGRES_TRIGGERS = (("claim", "claim_fts_sync"), ("source", "source_fts_sync"),
-                     ("source_author", "source_fts_author_sync"))
+# for every row it added, links to actors included (the refill reads them all at the end).
+POSTGRES_TRIGGERS = (("claim", "claim_fts_sync"), ("claim_actor", "claim_fts_actor_sync"),
+                     ("source", "source_fts_sync"), ("source_author", "source_fts_author_sync"))
 POSTGRES_REFILL = "SELECT claim_fts_refresh(ARRAY(SELECT id FROM claim WHERE id > :after))"
 POSTGRES_SOURCE_REFILL = "SELECT source_fts_refresh(id) FROM source WHERE id > :after"
 
