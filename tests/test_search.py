@@ -112,11 +112,14 @@ def index_mismatches(path: Path) -> list[str]:
                                  ).fetchone()
         tokenize = re.search(r"tokenize\s*=\s*'([^']*)'", create)
         assert tokenize is not None
+        # The index's own columns: 0012 added the actors' names.
+        columns = ", ".join(name for _, name, *_ in conn.execute(
+            "PRAGMA table_info(claim_fts)"))
         conn.executescript(f"""
-            CREATE VIRTUAL TABLE temp.fresh USING fts5(text, quote, title,
+            CREATE VIRTUAL TABLE temp.fresh USING fts5({columns},
                 tokenize = '{tokenize.group(1)}');
-            INSERT INTO temp.fresh (rowid, text, quote, title)
-                SELECT id, text, quote, title FROM main.claim_fts_text;
+            INSERT INTO temp.fresh (rowid, {columns})
+                SELECT id, {columns} FROM main.claim_fts_text;
             CREATE VIRTUAL TABLE temp.kept_terms USING fts5vocab(main, claim_fts, row);
             CREATE VIRTUAL TABLE temp.fresh_terms USING fts5vocab(temp, fresh, row);
         """)

@@ -19,22 +19,23 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session
 
-# The trigger that indexes each new claim (migrations 0003, 0007), and what it inserts.
+# The trigger that indexes each new claim (migrations 0003, 0007, 0012).
 INSERT_TRIGGER = "claim_fts_insert"
-# A claim the import added and then changed (a title edit, an edit) is indexed already by
-# the update triggers; indexing it twice would corrupt the external-content index (0007).
-REFILL = ("INSERT INTO claim_fts (rowid, text, quote, title) SELECT c.id, c.text, "
-          "coalesce(c.quote, ''), s.title FROM claim c JOIN source s ON s.id = c.source_id "
-          "WHERE c.id > :after AND c.id NOT IN (SELECT id FROM claim_fts_docsize)")
+# What a claim's document holds (text, quote, source title, actors' names) is defined once,
+# by the view claim_fts_text (migration 0012); the triggers index from it too. A claim the
+# import added and then changed (a title edit, an edit) is indexed already by the update
+# triggers; indexing it twice would corrupt the external-content index (0007). The links of
+# the import's own claims cost no index work: their triggers skip unindexed claims (0012).
+REFILL = ("INSERT INTO claim_fts (rowid, text, quote, title, actors) "
+          "SELECT id, text, quote, title, actors FROM claim_fts_text "
+          "WHERE id > :after AND id NOT IN (SELECT id FROM claim_fts_docsize)")
 # PostgreSQL: the triggers that index a new or changed claim (migration 0003) and source
 # (0011), and what stands for them after a bulk load: the same documents, made by the same
-# functions (claim_fts_document: 0007; source_fts_refresh: 0011), for every row it added.
-POSTGRES_TRIGGERS = (("claim", "claim_fts_sync"), ("source", "source_fts_sync"),
-                     ("source_author", "source_fts_author_sync"))
-POSTGRES_REFILL = ("INSERT INTO claim_fts (claim_id, document) SELECT c.id, "
-                   "claim_fts_document(c.text, c.quote, s.title) FROM claim c "
-                   "JOIN source s ON s.id = c.source_id WHERE c.id > :after "
-                   "ON CONFLICT (claim_id) DO UPDATE SET document = EXCLUDED.document")
+# functions (claim_fts_refresh, from the view claim_fts_text: 0012; source_fts_refresh: 0011),
+# for every row it added, links to actors included (the refill reads them all at the end).
+POSTGRES_TRIGGERS = (("claim", "claim_fts_sync"), ("claim_actor", "claim_fts_actor_sync"),
+                     ("source", "source_fts_sync"), ("source_author", "source_fts_author_sync"))
+POSTGRES_REFILL = "SELECT claim_fts_refresh(ARRAY(SELECT id FROM claim WHERE id > :after))"
 POSTGRES_SOURCE_REFILL = "SELECT source_fts_refresh(id) FROM source WHERE id > :after"
 
 
