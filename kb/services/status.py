@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, exists, not_, or_, select
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
 RETRACTING = ("retraction", "withdrawal", "removal", "partial_retraction")
 
 
-def counted() -> ColumnElement[bool]:
+@functools.cache  # built once: every claim shown and every listing uses it, and building
+def counted() -> ColumnElement[bool]:  # it cost more than the query it sits in
     """Evidence that counts toward standing: not resting on a retracted claim, nor on a source
     (the link's own, or the evidence claim's) with a retraction notice. Strength does not
     weigh in (README: "Standing under mixed strengths")."""
@@ -71,10 +73,15 @@ def condition(status: str) -> ColumnElement[bool]:
                               counted())
 
     supports, refutes = has("supports"), has("refutes")
+    # Contested claims are rare: checked claim by claim, a listing of them read every claim's
+    # evidence (180 ms at 100k claims). The claims with links both ways, from the evidence
+    # index alone, narrow the claims to check first.
+    both_ways = (select(Evidence.claim_id).where(Evidence.relation == "supports")
+                 .intersect(select(Evidence.claim_id).where(Evidence.relation == "refutes")))
     return {
         "supported": and_(supports, not_(refutes)),
         "refuted": and_(refutes, not_(supports)),
-        "contested": and_(supports, refutes),
+        "contested": and_(Claim.id.in_(both_ways), supports, refutes),
         "unverified": and_(not_(supports), not_(refutes)),
     }[status]
 
