@@ -85,10 +85,10 @@ def server_cpu(url: str) -> float:
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
-    with engine.connect() as conn:
+    with engine.connect() as conn:  # the backend's /proc entry is read while it lives
         backend = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
     engine.dispose()
-    postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
     fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
     # utime, stime, cutime, cstime: fields 14-17 of proc(5), here counted after the name.
     return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from tests.conftest import KB
+from tests.conftest import KB, sqlite_only
 from tests.test_search import found, index_mismatches
 
 SOURCE = "npr2026china"  # the seed's article
@@ -202,3 +202,23 @@ def test_migration_0012_indexes_existing_claims_actors_and_back(empty_url: str) 
     command.upgrade(config, HEAD_REVISION)
     assert ids(old, "Moolenaar") == [1]
     assert index_problems(empty_url) == []
+
+
+@sqlite_only  # PostgreSQL's documents look each name up by key (migration 0012, measured)
+def test_indexing_a_claim_looks_its_actors_up_by_id_whatever_the_statistics(seeded: KB) -> None:
+    """A database ANALYZEd while small must not lead SQLite's planner to read every actor for
+    each claim indexed: that made a bulk import's index fill grow with the number of actors,
+    twice as slow at 100k claims."""
+    for n in range(30):
+        add(seeded, f"claim number {n}", f"Actor {n}", f"Other {n}")
+    engine = create_engine(seeded.url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+            plan = [row[-1] for row in conn.execute(text(
+                "EXPLAIN QUERY PLAN SELECT actors FROM claim_fts_text WHERE id > 0"))]
+    finally:
+        engine.dispose()
+    assert not any(step.startswith("SCAN a") for step in plan), plan
+    assert "SEARCH a USING INTEGER PRIMARY KEY (rowid=?)" in plan
+    assert ids(seeded, "Other 7") != []

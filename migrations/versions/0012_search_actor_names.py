@@ -64,8 +64,10 @@ COLUMNS = "text, quote, title, actors"
 def _names(actor_ids: str, name: str = "a.name") -> str:
     """A claim's actors' names as the view joins them, for the actors whose ids `actor_ids`
     (a subquery) yields; `name` may rebuild a name as it was before a rename."""
-    return (f"coalesce((SELECT group_concat(name, ' ') FROM (SELECT {name} AS name FROM actor a "
-            f"WHERE a.id IN ({actor_ids}) ORDER BY 1)), '')")
+    # Each id, then its actor by primary key: with `a.id IN (ids)` a database ANALYZEd while
+    # small let SQLite scan every actor for each claim (a bulk import's refill took 2x as long).
+    return (f"coalesce((SELECT group_concat(name, ' ') FROM (SELECT (SELECT {name} FROM actor a "
+            f"WHERE a.id = ids.actor_id) AS name FROM ({actor_ids}) AS ids ORDER BY 1)), '')")
 
 
 def _links(claim: str) -> str:
