@@ -61,7 +61,7 @@ def source_matches(session: Session, query: str) -> Select[tuple[int, float]]:
             bindparam("source_query", search.to_fts5(tokens))))
 
 
-def select_sources(session: Session, where: SourceFilter) -> Select[tuple[Source]]:
+def select_sources(session: Session, where: SourceFilter) -> Select[Source]:
     """The matching sources' statement: best match first with a search, else by key."""
     stmt = select(Source).options(selectinload(Source.authors),
                                   selectinload(Source.reports_on))
