@@ -729,6 +729,8 @@ def test_hostile_text_is_shown_as_text(kb: KB) -> None:
         # Reflected input is escaped too.
         reflected = web.get('/claims?q="><img src=x onerror=alert(1)>').text
         assert "<img src=x" not in reflected
+        for name in ("search", "author", "since"):  # a source filter's value, shown back
+            assert "<img src=x" not in web.get(f"/sources?{name}={HOSTILE_QUOTE}").text
 
 
 # A quote in its source's stored text --------------------------------------------------------
