@@ -458,7 +458,8 @@ class Views:
                 rows, _ = source_query.source_page(
                     session, where, limit if limit is not None else 10**12, offset)
                 return as_json(rows)
-            page = min(limit if limit is not None else PAGE, MAX_PAGE)
+            # At least one a page: ?limit=0 would give a "next" link back to itself.
+            page = max(1, min(limit if limit is not None else PAGE, MAX_PAGE))
             rows, more = source_query.source_page(session, where, page, offset)
             pairs = source_filter_params(where)
             return self.render(
