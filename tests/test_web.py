@@ -299,6 +299,42 @@ def test_timeline_is_inline_svg_drawn_on_the_server(web: TestClient) -> None:
     assert "<svg" in html and '<rect class="bar"' in html and "style=" not in html
 
 
+def timeline_bars(html: str) -> dict[str, int]:
+    return {f"{place} {month}": int(count) for place, month, count in re.findall(
+        r"<title>(\S+) (\d{4}-\d{2}): (\d+)</title>", html)}
+
+
+def test_timeline_counts_each_place_s_claims_per_month_as_the_list_does(seeded: KB) -> None:
+    for date, country, theme in (("2025-03-02", "CN", "hardware"), ("2025-03", "CN", "models"),
+                                 ("2025", "CN", "hardware"), ("2024-11-30", "US", "hardware"),
+                                 ("2024-11-01", "CN", "hardware")):
+        seeded.ok("claim", "add", "--source", "npr2026china", "--text", f"Dated {date}",
+                  "--country", country, "--theme", theme, "--date", date)
+    hidden = seeded.ok("claim", "add", "--source", "npr2026china", "--text", "Withdrawn",
+                       "--country", "CN", "--date", "2024-11-05").strip()
+    seeded.ok("claim", "retract", hidden, "--reason", "a test")
+
+    def expected(places: list[str], options: list[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for place in places:
+            for row in json.loads(seeded.ok("claim", "list", "--country", place, *options,
+                                            "--format", "json")):
+                if len(row["date"]) >= 7:  # a claim dated only to a year has no month
+                    key = f"{place} {row['date'][:7]}"
+                    counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    with client_for(seeded) as web:
+        for address, places, options in (
+                ("/countries/CN/timeline", ["CN"], []),
+                ("/countries/CN/timeline?theme=hardware", ["CN"], ["--theme", "hardware"]),
+                ("/compare/timeline?country=US&country=CN&since=2024-11&until=2025",
+                 ["US", "CN"], ["--since", "2024-11", "--until", "2025"])):
+            bars = timeline_bars(web.get(address).text)
+            assert bars == expected(places, options), address
+    assert bars == {"US 2024-11": 1, "CN 2024-11": 1, "CN 2025-03": 2}
+
+
 def test_timeline_svg_is_empty_without_months_and_escapes_labels() -> None:
     assert svg({"US": {}}) == ""
     drawn = svg({"<b>": {"2025-01": 2, "2025-03": 1}})
@@ -399,6 +435,128 @@ def test_json_errors_are_json(web: TestClient) -> None:
     assert response.status_code == 400
     assert "Narnia" in response.json()["error"]
     assert web.get("/claims/999999?format=json").status_code == 404
+
+
+# The source list ------------------------------------------------------------------------------
+
+LIBRARY = [  # (key, options): a small library beside the seed's two sources
+    ("miller2022chip", ["--title", "Chip War", "--type", "book", "--author", "Miller, Chris",
+                        "--date", "2022-10-04"]),
+    ("allen2019bots", ["--title", "Understanding China's AI Strategy", "--type", "report",
+                       "--author", "Allen, Gregory C.", "--date", "2019-02"]),
+    ("lee2018super", ["--title", "AI Superpowers", "--type", "book", "--author", "Lee, Kai-Fu",
+                      "--date", "2018"]),
+]
+
+
+@pytest.fixture
+def library(seeded: KB) -> KB:
+    for key, options in LIBRARY:
+        seeded.ok("source", "add", "--key", key, *options)
+    return seeded
+
+
+def source_keys(html: str) -> list[str]:
+    return re.findall(r'<tr><td><a href="/sources/[^"]+">([^<]+)</a>', html)
+
+
+@pytest.mark.parametrize(("query", "options"), [
+    ("", []),
+    ("type=book", ["--type", "book"]),
+    ("author=miller", ["--author", "miller"]),
+    ("since=2019&until=2022", ["--since", "2019", "--until", "2022"]),
+    ("has_claims=1", ["--has-claims"]),
+    ("has_claims=0", ["--no-claims"]),
+    ("search=china", ["--search", "china"]),
+    ("search=ai&type=book&has_claims=0", ["--search", "ai", "--type", "book", "--no-claims"]),
+])
+def test_source_filters_give_what_kb_source_list_gives(library: KB, query: str,
+                                                       options: list[str]) -> None:
+    cli = library.ok("source", "list", *options, "--format", "json")
+    assert json.loads(cli), "each filter keeps some of the library"
+    with client_for(library) as web:
+        response = web.get("/sources?format=json&" + query)
+        assert response.status_code == 200
+        assert response.text == cli
+        # The page lists the same sources in the same order.
+        assert source_keys(web.get("/sources?" + query).text) == [
+            row["key"] for row in json.loads(cli)]
+
+
+def test_the_filter_form_is_a_get_form_that_shows_its_values(library: KB) -> None:
+    with client_for(library) as web:
+        html = web.get("/sources?author=Lee&has_claims=0").text
+    form = re.search(r'<form class="source-filters" id="filters" action="/sources" '
+                     r'method="get".*?</form>', html, re.S)
+    assert form, html
+    for name in ("search", "author", "type", "since", "until", "has_claims"):
+        assert f'name="{name}"' in form.group(0)
+    assert 'name="author" value="Lee"' in form.group(0)
+    assert '<option value="0" selected>' in form.group(0)
+    assert source_keys(html) == ["lee2018super"]
+
+
+def test_sources_come_a_page_at_a_time_with_a_next_link(library: KB) -> None:
+    every = [row["key"] for row in json.loads(library.ok("source", "list", "--format", "json"))]
+    seen: list[str] = []
+    with client_for(library) as web:
+        address: str | None = "/sources?limit=2"
+        while address is not None:
+            html = web.get(address).text
+            seen += source_keys(html)
+            following = re.search(r'<a rel="next" href="([^"]+)"', html)
+            address = following.group(1).replace("&amp;", "&") if following else None
+        assert seen == every and len(every) == 5
+        # Filters stay in the next link; JSON pages as the listing does.
+        html = web.get("/sources?type=book&limit=1").text
+        assert source_keys(html) == ["lee2018super"]
+        assert 'href="/sources?type=book&amp;limit=1&amp;offset=1"' in html
+        assert [r["key"] for r in web.get(
+            "/sources?format=json&limit=2&offset=1").json()] == every[1:3]
+
+
+def test_fifty_sources_a_page_each_with_its_claim_count(seeded: KB) -> None:
+    from kb.services import sources
+    from kb.services.sources import SourceFields
+
+    database = Database(seeded.url)
+    OPENED.append(database)
+    with database.write() as session:
+        for number in range(60):
+            sources.add(session, SourceFields(title=f"Working paper {number}", type="report",
+                                              date="2024"), key=f"paper{number:03d}")
+    every = json.loads(seeded.ok("source", "list", "--format", "json"))
+    with client_for(seeded) as web:
+        first = web.get("/sources").text
+        assert source_keys(first) == [row["key"] for row in every[:50]]
+        assert 'rel="next" href="/sources?offset=50"' in first
+        last = web.get("/sources?offset=50").text
+        assert source_keys(last) == [row["key"] for row in every[50:]]
+        assert 'rel="next"' not in last
+        for key, count in (("ainews2026great", 41), ("npr2026china", 1), ("paper000", 0)):
+            claims = re.search(rf'{key}</a></td><td>[^<]*</td><td>[^<]*</td><td>(\d+)<', first)
+            assert claims and int(claims.group(1)) == count, key
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("type=novel", "invalid type 'novel': not a CSL item type"),
+    ("since=soon", "invalid since 'soon'"),
+    ("since=2024&until=2020", "invalid since '2024': is after --until 2020"),
+    ("has_claims=yes", "invalid has_claims 'yes': expected 1"),
+    ("limit=ten", "invalid limit 'ten': expected a whole number"),
+    ("search=%22unclosed", "invalid"),
+])
+def test_a_bad_source_filter_is_a_400_beside_the_form(web: TestClient, query: str,
+                                                      message: str) -> None:
+    page = web.get("/sources?" + query)
+    assert page.status_code == 400
+    assert 'id="filters"' in page.text  # the form is still there to correct it
+    error = re.search(r'<p class="error" id="error">([^<]*)</p>', page.text)
+    assert error and _unescaped(error.group(1)).startswith(message), page.text
+    assert source_keys(page.text) == []
+    answer = web.get("/sources?format=json&" + query)
+    assert answer.status_code == 400
+    assert answer.json()["error"].startswith(message)
 
 
 # Forms ---------------------------------------------------------------------------------------
@@ -571,6 +729,8 @@ def test_hostile_text_is_shown_as_text(kb: KB) -> None:
         # Reflected input is escaped too.
         reflected = web.get('/claims?q="><img src=x onerror=alert(1)>').text
         assert "<img src=x" not in reflected
+        for name in ("search", "author", "since"):  # a source filter's value, shown back
+            assert "<img src=x" not in web.get(f"/sources?{name}={HOSTILE_QUOTE}").text
 
 
 # A quote in its source's stored text --------------------------------------------------------

@@ -61,9 +61,10 @@ def source_matches(session: Session, query: str) -> Select[tuple[int, float]]:
             bindparam("source_query", search.to_fts5(tokens))))
 
 
-def query_sources(session: Session, where: SourceFilter) -> list[Source]:
-    """The matching sources: best match first with a search, else by key."""
-    stmt = select(Source).options(selectinload(Source.authors))
+def select_sources(session: Session, where: SourceFilter) -> Select[Source]:
+    """The matching sources' statement: best match first with a search, else by key."""
+    stmt = select(Source).options(selectinload(Source.authors),
+                                  selectinload(Source.reports_on))
     if where.type is not None:
         if where.type not in CSL_TYPES:
             raise Invalid("type", where.type, "not a CSL item type (e.g. article-journal, "
@@ -96,12 +97,33 @@ def query_sources(session: Session, where: SourceFilter) -> list[Source]:
             found.c.rank, Source.key)
     else:
         stmt = stmt.order_by(Source.key)
-    return list(session.scalars(stmt))
+    return stmt
+
+
+def query_sources(session: Session, where: SourceFilter) -> list[Source]:
+    """The matching sources: best match first with a search, else by key."""
+    return list(session.scalars(select_sources(session, where)))
 
 
 def source_rows(session: Session, where: SourceFilter) -> list[dict[str, Any]]:
     """The matching sources as records (DESIGN's field names) with their claim counts."""
-    found = query_sources(session, where)
+    return with_claim_counts(session, query_sources(session, where))
+
+
+def source_page(session: Session, where: SourceFilter, limit: int, offset: int
+                ) -> tuple[list[dict[str, Any]], bool]:
+    """One page of `source_rows` (the same records in the same order), and whether more
+    follow: only the page's sources are read and have their claims counted."""
+    # Literal LIMIT/OFFSET: SQLite plans a bound LIMIT worse (STYLE §9).
+    stmt = select_sources(session, where).limit(
+        bindparam("page_limit", limit + 1, literal_execute=True)).offset(
+        bindparam("page_offset", offset, literal_execute=True))
+    found = list(session.scalars(stmt))
+    return with_claim_counts(session, found[:limit]), len(found) > limit
+
+
+def with_claim_counts(session: Session, found: list[Source]) -> list[dict[str, Any]]:
+    """Each source's record and how many claims it makes, counted for these sources only."""
     counts: dict[int, int] = {source_id: count for source_id, count in session.execute(
         select(Claim.source_id, func.count()).where(
             Claim.source_id.in_([s.id for s in found])).group_by(Claim.source_id))

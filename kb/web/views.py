@@ -24,7 +24,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from kb.errors import Busy, Conflict, Invalid, KBError, NotFound
+from kb.formats.reference import CSL_TYPES
 from kb.services.query import ClaimFilter
+from kb.services.source_query import SourceFilter
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -116,6 +118,32 @@ def filter_params(where: ClaimFilter) -> list[tuple[str, str]]:
                         ("q", where.search)):
         if value:
             pairs.append((name, value))
+    return pairs
+
+
+SOURCE_FILTER_KEYS = ("search", "author", "type", "since", "until", "has_claims")
+
+
+def source_filter(params: QueryParams) -> SourceFilter:
+    """The filters as `kb source list` names them; `has_claims` is 1 (--has-claims) or 0
+    (--no-claims)."""
+    has_claims = _one(params, "has_claims")
+    if has_claims not in (None, "1", "0"):
+        raise Invalid("has_claims", has_claims,
+                      "expected 1 (sources that make claims) or 0 (those that make none)")
+    return SourceFilter(
+        search=_one(params, "search"), author=_one(params, "author"),
+        type=_one(params, "type"), since=_one(params, "since"), until=_one(params, "until"),
+        has_claims=None if has_claims is None else has_claims == "1")
+
+
+def source_filter_params(where: SourceFilter) -> list[tuple[str, str]]:
+    """A source filter back as query-string pairs, in the CLI's names."""
+    pairs = [(name, value) for name, value in (
+        ("search", where.search), ("author", where.author), ("type", where.type),
+        ("since", where.since), ("until", where.until)) if value]
+    if where.has_claims is not None:
+        pairs.append(("has_claims", "1" if where.has_claims else "0"))
     return pairs
 
 
@@ -412,17 +440,44 @@ class Views:
     # Sources -------------------------------------------------------------------------------
 
     def sources(self, request: Request) -> Response:
-        from kb.services import sources
+        """`kb source list` with its filters, a page at a time; `?format=json` is the CLI's
+        JSON for the same filters (every match unless ?limit= or ?offset= is given)."""
+        from kb.services import source_query, views
+
+        params = request.query_params
+        wants_json = self.wants_json(request)
+        shown = {name: _one(params, name) or "" for name in SOURCE_FILTER_KEYS}
 
         def work(session: Session) -> Response:
-            counts = sources.claim_counts(session)
-            rows = [sources.record(s) | {"claims": counts.get(s.id, 0)}
-                    for s in sources.list_all(session)]
-            if self.wants_json(request):
+            where = source_filter(params)
+            limit = _number(params, "limit", None)
+            offset = _number(params, "offset", 0) or 0
+            if wants_json:
+                if limit is None and not offset:
+                    return as_json(views.source_list(session, where))
+                rows, _ = source_query.source_page(
+                    session, where, limit if limit is not None else 10**12, offset)
                 return as_json(rows)
-            return self.render(request, "sources.html", title="Sources", rows=rows)
+            # At least one a page: ?limit=0 would give a "next" link back to itself.
+            page = max(1, min(limit if limit is not None else PAGE, MAX_PAGE))
+            rows, more = source_query.source_page(session, where, page, offset)
+            pairs = source_filter_params(where)
+            return self.render(
+                request, "sources.html", title="Sources", rows=rows, more=more, limit=page,
+                offset=offset, shown=shown, pairs=pairs, error=None, csl_types=CSL_TYPES,
+                page_pairs=[*pairs, *([("limit", str(page))] if page != PAGE else [])])
 
-        return self.reading(request, work, self.wants_json(request))
+        try:
+            with self.read() as session:
+                return work(session)
+        except KBError as error:
+            if wants_json:
+                return self.failed(request, error, True)
+            # The form again, the bad value in it and the one-line error beside it.
+            return self.render(request, "sources.html", status=status_of(error),
+                               title="Sources", rows=[], more=False, limit=PAGE, offset=0,
+                               shown=shown, pairs=[], error=str(error), csl_types=CSL_TYPES,
+                               page_pairs=[])
 
     def source(self, request: Request) -> Response:
         from kb.services.query import source_report
