@@ -277,6 +277,18 @@ def test_facets_over_budget_show_many_and_load_later(seeded: KB) -> None:
         assert "many" not in client.get("/claims/facets").text
 
 
+def test_a_listing_past_its_share_leaves_its_facets_to_the_later_request(
+        seeded: KB, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kb.web.views
+
+    # As if the listing had taken a second past its share: the facets' budget is spent.
+    monkeypatch.setattr(kb.web.views, "LISTING_SHARE", -1.0)
+    with client_for(seeded, facet_budget=1.0) as client:
+        html = client.get("/claims?country=CN").text
+        assert html.count('class="muted many"') == 4 and 'hx-get="/claims/facets' in html
+        assert "many" not in client.get("/claims/facets?country=CN").text
+
+
 def test_search_as_you_type_answers_the_listing_alone(web: TestClient) -> None:
     partial = web.get("/claims?q=chips", headers={"HX-Request": "true"})
     assert partial.text.startswith('<div id="listing"')
@@ -379,6 +391,29 @@ def test_compare_cells_count_their_claims_list_the_newest_and_link_to_the_rest(
                 listed = web.get(link.group(1).replace("&amp;", "&") + "&format=json").json()
                 assert sorted(c["id"] for c in listed) == sorted(ids)
     assert more or extra, "the seed has cells with more than one claim"
+
+
+def test_compare_lists_cells_from_each_columns_newest_claims_and_counts_the_rest(
+        web: TestClient, seeded: KB, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kb.services.compare
+
+    monkeypatch.setattr(kb.services.compare, "WINDOW", 1)
+    rows = json.loads(seeded.ok("compare", "--country", "US", "--country", "CN",
+                                "--format", "json"))
+    html = web.get("/compare?country=US&country=CN").text
+    cells = re.findall(r'<td data-count="(\d+)">(.*?)</td>', html, re.S)
+    assert len(cells) == 2 * len(rows)
+    newest = {country: json.loads(seeded.ok("claim", "list", "--country", country, "--limit",
+                                            "1", "--format", "json"))[0]["id"]
+              for country in ("US", "CN")}
+    for (count, cell), country in zip(cells, ["US", "CN"] * len(rows), strict=True):
+        listed = [int(i) for i in re.findall(r'<a href="/claims/(\d+)">', cell)]
+        # Only a column's newest claim is listed (in each of its rows); every count is whole.
+        assert listed in ([], [newest[country]])
+        if int(count) > len(listed):
+            assert f"+{int(count) - len(listed)} more" in cell
+    assert sum(int(count) for count, _ in cells) == sum(
+        len(ids) for row in rows for ids in row["countries"].values())
 
 
 def test_compare_past_its_budget_says_more_without_a_number(seeded: KB) -> None:

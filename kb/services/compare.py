@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 BY = ("theme", "actor")
+WINDOW = 500  # a column's newest claims its cells' lists are taken from
 NONE = {"theme": "(no theme)", "actor": "(no actor)"}
 
 
@@ -128,10 +129,11 @@ def overview(session: Session, where: ClaimFilter, places: list[str], by: str = 
     """`compare`'s rows and columns, each cell its claim count and its `shown` newest claims.
 
     `compare` builds a record for every claim compared: two popular countries at 100k claims
-    are tens of thousands of records and seconds. Here each cell lists its newest claims with
-    the listing's own query (`select_claims`, LIMIT `shown`: a cell costs what the first page
-    of its list costs; one UNION ALL a column), and each column's cells are counted in one
-    GROUP BY over the link table, all within `budget` seconds: a list or a count past it is
+    are tens of thousands of records and seconds. Here each column reads its newest `WINDOW`
+    claims (the listing's own query, LIMITed) and their links, and fills each row's cell from
+    them in the listing's order; a row none of whose claims is that recent lists none, and
+    links to its list. Each column's cells are counted in one GROUP BY over the link table.
+    Lists get two thirds of `budget` seconds, counts the rest: a list or a count past it is
     left out ([] or None, as a facet's "many") and the page links to the cell's list.
     """
     _check(by, depth, places)
@@ -140,38 +142,28 @@ def overview(session: Session, where: ClaimFilter, places: list[str], by: str = 
     out = Overview(by, list(columns))
     rows = _rows(session, by, depth, [taxonomy.normalize_theme(t) for t in where.themes])
     link = ClaimTheme.theme_id if by == "theme" else ClaimActor.actor_id
-    newest = {label: select_claims(session, replace(base, limit=shown)).where(
-        taxonomy.claims_about(found)).with_only_columns(Claim.id)
-        for label, found in columns.items()}
-    # First each row's newest claims (what a reader sees, two thirds of `budget`), then the
-    # counts (the rest): a cell past it shows "more" and links to its list.
+    row_of_link = {link_id: key for key, ids in rows.items() for link_id in ids}
     deadline = time.perf_counter() + budget * 2 / 3
     listed: dict[tuple[str, str], list[int]] = {}
-    for label in columns:
-        found = _within(session, deadline, _newest, session, newest[label], label,
-                        list(rows.items()), link)
-        listed.update(found or {})
-        out.complete = out.complete and found is not None
+    for label, found in columns.items():
+        window = select_claims(session, replace(base, limit=WINDOW)).where(
+            taxonomy.claims_about(found)).with_only_columns(Claim.id)
+        cells = _within(session, deadline, _newest, session, window, link, row_of_link,
+                        NONE[by], shown)
+        listed.update({(key, label): ids for key, ids in (cells or {}).items()})
+        out.complete = out.complete and cells is not None
     deadline = time.perf_counter() + budget / 3
     counts: dict[str, dict[str, int] | None] = {}
     # Links outside every row (themes the filter left out) fall in the NULL group. No
     # `theme_id IN (...)` condition: SQLite then probed each claim once per listed theme
     # (60 seeks a claim at depth 2; 3.8 s for the US at 100k). Built once: its bound values
     # cost ~0.1 ms each to make.
-    row_of = case({link_id: key for key, ids in rows.items() for link_id in ids}, value=link,
-                  else_=None) if rows else None
+    row_of = case(row_of_link, value=link, else_=None) if rows else None
     for label, place in columns.items():
         column = select_claims(session, base).where(taxonomy.claim_ids_about(place))
         counts[label] = _within(session, deadline, _counts, session, column, link, row_of,
                                 NONE[by])
         out.complete = out.complete and counts[label] is not None
-    # The claims in no row, listed only where counted: unknown, finding none walks them all.
-    for label in columns:
-        if (counts[label] or {}).get(NONE[by]):
-            found = _within(session, deadline, _newest, session, newest[label], label,
-                            [(NONE[by], [])], link)
-            listed.update(found or {})
-            out.complete = out.complete and found is not None
     for key in [*rows, NONE[by]]:
         cells: dict[str, Cell] = {}
         for label in columns:
@@ -180,7 +172,8 @@ def overview(session: Session, where: ClaimFilter, places: list[str], by: str = 
             cells[label] = Cell(number, listed.get((key, label), []))
         # A row stays unless it is known to be empty in every column.
         if any(cell.count is None or cell.count or cell.shown for cell in cells.values()) \
-                and (key != NONE[by] or any(cell.count for cell in cells.values())):
+                and (key != NONE[by] or any(cell.count or cell.shown
+                                            for cell in cells.values())):
             out.rows.append((key, cells))
             out.filters[key] = _row_filter(key, by, where.themes)
     shown_ids = sorted({i for _, cells in out.rows for c in cells.values() for i in c.shown})
@@ -219,18 +212,24 @@ def _within(session: Session, deadline: float, work: Callable[..., T], *args: An
         return None
 
 
-def _newest(session: Session, newest: Select[Any], label: str,
-            rows_wanted: list[tuple[str, list[int]]], link: Any
-            ) -> dict[tuple[str, str], list[int]]:
-    """Each row's newest claims in one column: one UNION ALL of the listing's LIMITed query
-    per row, so one round trip whatever the rows (60 at depth 2)."""
-    parts = [newest.where(_in_row(link, ids)).add_columns(
-        literal(index).label("row")).subquery() for index, (_, ids) in enumerate(rows_wanted)]
-    found: dict[tuple[str, str], list[int]] = {(key, label): [] for key, _ in rows_wanted}
-    stmt = union_all(*(select(part.c.id, part.c.row) for part in parts)) if len(parts) > 1 \
-        else select(parts[0].c.id, parts[0].c.row)
-    for claim_id, index in session.execute(stmt):
-        found[(rows_wanted[index][0], label)].append(claim_id)
+def _newest(session: Session, window: Select[Any], link: Any, row_of_link: dict[int, str],
+            none: str, shown: int) -> dict[str, list[int]]:
+    """Each row's newest `shown` claims among the column's `window` (its newest claims, in
+    the listing's order): two queries whatever the rows, where one LIMITed query per row (60
+    at depth 2) cost ~50 ms to build and run at 100k. A claim with no link is in the `none`
+    row; one whose links are all outside the rows (a --theme filter's) in none."""
+    ids = list(session.scalars(window))
+    owner, linked = link.class_.claim_id, link
+    rows_of: dict[int, set[str]] = {claim_id: set() for claim_id in ids}
+    for claim_id, link_id in session.execute(select(owner, linked).where(owner.in_(ids))):
+        rows_of[claim_id].add(row_of_link.get(link_id, ""))
+    found: dict[str, list[int]] = {}
+    for claim_id in ids:
+        for key in rows_of[claim_id] or {none}:
+            cell = found.setdefault(key, [])
+            if key and len(cell) < shown:
+                cell.append(claim_id)
+    found.pop("", None)
     return found
 
 
