@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import case, exists, func, literal, select, union_all
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import aliased
 
 from kb.errors import Invalid
