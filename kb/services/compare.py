@@ -148,10 +148,10 @@ def overview(session: Session, where: ClaimFilter, places: list[str], by: str = 
     for label, found in columns.items():
         window = select_claims(session, replace(base, limit=WINDOW)).where(
             taxonomy.claims_about(found)).with_only_columns(Claim.id)
-        cells = _within(session, deadline, _newest, session, window, link, row_of_link,
-                        NONE[by], shown)
-        listed.update({(key, label): ids for key, ids in (cells or {}).items()})
-        out.complete = out.complete and cells is not None
+        newest = _within(session, deadline, _newest, session, window, link, row_of_link,
+                         NONE[by], shown)
+        listed.update({(key, label): ids for key, ids in (newest or {}).items()})
+        out.complete = out.complete and newest is not None
     deadline = time.perf_counter() + budget / 3
     counts: dict[str, dict[str, int] | None] = {}
     # Links outside every row (themes the filter left out) fall in the NULL group. No
