@@ -491,6 +491,22 @@ def test_compare_past_its_budget_says_more_without_a_number(seeded: KB) -> None:
         assert 'class="more" href="/claims?country=US&amp;theme=' in response.text
 
 
+@pytest.mark.skipif(BACKEND != "sqlite", reason="PostgreSQL has no change counter to keep "
+                    "counts by (kb.web.cache): each visit counts within its budget")
+def test_a_comparison_past_its_budget_is_counted_for_the_next_visit(seeded: KB) -> None:
+    rows = json.loads(seeded.ok("compare", "--country", "US", "--country", "CN",
+                                "--format", "json"))
+    with client_for(seeded, facet_budget=0) as client:
+        assert 'id="compare-many"' in client.get("/compare?country=US&country=CN").text
+        for _ in range(100):
+            html = client.get("/compare?country=US&country=CN").text
+            if 'id="compare-many"' not in html:
+                break
+            time.sleep(0.05)
+        counts = [int(n) for n in re.findall(r'<td data-count="(\d+)">', html)]
+        assert counts == [len(row["countries"][c]) for row in rows for c in ("US", "CN")]
+
+
 # JSON: the CLI's, byte for byte --------------------------------------------------------------
 
 

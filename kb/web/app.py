@@ -106,11 +106,12 @@ class Guard:
 
 
 def create_app(database: Database, access: Access, facet_budget: float = 0.02,
-               lazy_facet_budget: float = LAZY_FACETS) -> Starlette:
+               lazy_facet_budget: float = LAZY_FACETS, keep_counts: bool = True) -> Starlette:
     """The server for one database; `facet_budget` is the seconds a listing's facet counts may
     take before they show as "many", `lazy_facet_budget` those of the request that asks for
-    them again after the page has loaded."""
-    views = Views(database, access, facet_budget, lazy_facet_budget)
+    them again after the page has loaded. `keep_counts=False` counts on every visit, as the
+    first after a change does (bench/web.py times both)."""
+    views = Views(database, access, facet_budget, lazy_facet_budget, keep_counts)
     routes: list[Any] = [
         Route("/", views.home),
         Route("/claims", views.claims),

@@ -27,9 +27,10 @@ KEPT = 256  # results kept, the least recently used dropped first
 
 
 class Versioned:
-    def __init__(self, database: Database) -> None:
-        url = database.engine.url
-        path = url.database if url.get_backend_name() == "sqlite" else None
+    def __init__(self, database: Database | None) -> None:
+        """Results of `database` (None: nothing is kept)."""
+        url = database.engine.url if database else None
+        path = url.database if url and url.get_backend_name() == "sqlite" else None
         self._watcher = (sqlite3.connect(path, check_same_thread=False)
                          if path and path != ":memory:" else None)
         self._lock = threading.Lock()

@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote, unquote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -40,10 +40,19 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from kb.db import Database
-    from kb.services.facets import Facets
     from kb.web.access import Access
 
 T = TypeVar("T")
+
+
+class Complete(Protocol):
+    """A count that says whether it had everything in its budget (facets, a comparison)."""
+
+    @property
+    def complete(self) -> bool: ...
+
+
+C = TypeVar("C", bound=Complete)
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
 PAGE = 50  # claims a page lists unless ?limit= says otherwise
@@ -52,7 +61,7 @@ FULL_FACETS = 2.0  # seconds a lazily loaded timeline may take
 # Seconds the lazily loaded facet counts may take: that request is a page too, held to the
 # 50 ms target (the rest is rendering); a count past it stays "many", as in Datasette.
 LAZY_FACETS = 0.035
-BACKGROUND_FACETS = 10.0  # seconds the facets counted after a page (kept for the next) take
+BACKGROUND_COUNTS = 10.0  # seconds for counts made after a page ran out (kept for the next)
 LISTING_SHARE = 0.01  # seconds a listing's own query may take before its facets get less
 CELL = 5  # claims a comparison cell lists before "+N more"
 STYLES = ("apa", "chicago-author-date", "mla", "ieee", "harvard")
@@ -206,7 +215,7 @@ def standing_why(record: dict[str, Any]) -> str:
 
 class Views:
     def __init__(self, database: Database, access: Access, facet_budget: float,
-                 lazy_facet_budget: float = LAZY_FACETS) -> None:
+                 lazy_facet_budget: float = LAZY_FACETS, keep_counts: bool = True) -> None:
         self.database, self.access, self.facet_budget = database, access, facet_budget
         self.lazy_facet_budget = lazy_facet_budget
         # The comparison's lists and counts: the facets' 20 ms and half as much again for
@@ -221,7 +230,7 @@ class Views:
         self.env.filters["short"] = lambda text, n=140: (
             text if len(text) <= n else text[: n - 1] + "…")
         self._citations: dict[tuple[str, str, str], str] = {}
-        self.kept = Versioned(database)
+        self.kept = Versioned(database if keep_counts else None)
         self._background = ThreadPoolExecutor(1, thread_name_prefix="kb-facets")
         self._pending: set[Hashable] = set()
         self._pending_lock = threading.Lock()
@@ -277,39 +286,36 @@ class Views:
         result: T = self.kept.get(session.info["kb_version"], key, compute)
         return result
 
-    def facet_counts(self, session: Session, where: ClaimFilter, budget: float) -> Facets:
-        """A listing's facet counts: as kept since the database last changed; else counted
-        within `budget`, and what ran out of it counted again in the background, without
-        the page's budget, for the next visit."""
-        from kb.services import facets
-
-        key = ("facets", repr(replace(where, limit=None)))
+    def counted(self, session: Session, key: Hashable, budget: float,
+                count: Callable[[Session, float], C]) -> C:
+        """`count(session, budget)`'s result as kept since the database last changed; else
+        counted within the page's `budget`, and, if that left anything out (its `complete`
+        is false), counted again in the background with BACKGROUND_COUNTS seconds and kept
+        for the next visit."""
         version = session.info["kb_version"]
-        counted: Facets | None = self.kept.peek(version, key)
-        if counted is None:
-            counted = facets.facets(session, where, budget)
-            if counted.complete:
-                self.kept.put(version, key, counted)
+        result: C | None = self.kept.peek(version, key)
+        if result is None:
+            result = count(session, budget)
+            if result.complete:
+                self.kept.put(version, key, result)
             elif version is not None:
-                self._count_later(key, where)
-        return counted
+                self._count_later(key, count)
+        return result
 
-    def _count_later(self, key: Hashable, where: ClaimFilter) -> None:
+    def _count_later(self, key: Hashable, count: Callable[[Session, float], Complete]) -> None:
         """One count at a time in the background, one more waiting; past that, a filter's
         counts wait for another visit (search as you type asks for many in a row)."""
         with self._pending_lock:
             if key in self._pending or len(self._pending) >= 2:
                 return
             self._pending.add(key)
-        self._background.submit(self._count_now, key, where).add_done_callback(_logged)
+        self._background.submit(self._count_now, key, count).add_done_callback(_logged)
 
-    def _count_now(self, key: Hashable, where: ClaimFilter) -> None:
-        from kb.services import facets
-
+    def _count_now(self, key: Hashable, count: Callable[[Session, float], Complete]) -> None:
         try:
             with self.read() as session:
                 self.kept.put(session.info["kb_version"], key,
-                              facets.facets(session, where, BACKGROUND_FACETS))
+                              count(session, BACKGROUND_COUNTS))
         finally:
             with self._pending_lock:
                 self._pending.discard(key)
@@ -364,6 +370,7 @@ class Views:
     def listing(self, request: Request, where: ClaimFilter, title: str,
                 template: str = "claims.html", **extra: Any) -> Response:
         """A claims page: /claims, /search, a country's, a theme's."""
+        from kb.services import facets
 
         params = request.query_params
         wants_json = self.wants_json(request)
@@ -386,7 +393,10 @@ class Views:
             # a slow listing (a search, a contested filter) leaves its facets to the lazy
             # request rather than holding the page.
             overrun = max(0.0, time.perf_counter() - began - LISTING_SHARE)
-            counted = self.facet_counts(session, where, max(0.0, self.facet_budget - overrun))
+            counted = self.counted(
+                session, ("facets", repr(replace(where, limit=None))),
+                max(0.0, self.facet_budget - overrun),
+                lambda session, budget: facets.facets(session, where, budget))
             pairs = filter_params(where)
             partial = (request.headers.get("hx-request") == "true"
                        and not request.headers.get("hx-history-restore-request"))
@@ -423,10 +433,13 @@ class Views:
 
     def claim_facets(self, request: Request) -> Response:
         """The facet counts alone, with a larger budget: loaded after a page that ran out."""
+        from kb.services import facets
 
         def work(session: Session) -> Response:
             where = claim_filter(request.query_params)
-            counted = self.facet_counts(session, where, self.lazy_facet_budget)
+            counted = self.counted(
+                session, ("facets", repr(replace(where, limit=None))), self.lazy_facet_budget,
+                lambda session, budget: facets.facets(session, where, budget))
             return self.render(request, "_facets.html", facets=counted.counts,
                                facets_complete=True, pairs=filter_params(where), where=where)
 
@@ -691,8 +704,10 @@ class Views:
             if wants_json:  # the CLI's JSON: every claim id of every cell
                 return as_json(compare(session, where, where.countries, by, depth).as_json())
             # The page: each cell's count and newest claims, within the page's budget.
-            comparison = overview(session, where, where.countries, by, depth, shown=CELL,
-                                  budget=self.compare_budget)
+            comparison = self.counted(
+                session, ("compare", repr(where), by, depth), self.compare_budget,
+                lambda session, budget: overview(session, where, where.countries, by, depth,
+                                                 shown=CELL, budget=budget))
             # A cell links to its whole list: its country, its row's theme (or actor) and
             # the other filters.
             rest = filter_params(replace(where, countries=[], themes=[] if by == "theme"
