@@ -65,8 +65,8 @@ class Server:
         self.port = free_port()
         # The counts loaded after a page get time enough on a busy machine: these tests
         # click them (the budgets themselves are bench/web.py's business).
-        app = create_app(self.database, Access(token=TOKEN, read_only=read_only,
-                                               port=self.port), lazy_facet_budget=5.0)
+        self.app = app = create_app(self.database, Access(
+            token=TOKEN, read_only=read_only, port=self.port), lazy_facet_budget=5.0)
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
                                                     log_level="warning", lifespan="off"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -87,6 +87,7 @@ class Server:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        self.app.state.views.close()  # (lifespan is off: the server's own stop is not run)
         self.database.dispose()
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL, Headers
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -16,6 +18,8 @@ from starlette.staticfiles import StaticFiles
 from kb.web.views import LAZY_FACETS, STATIC_DIR, Views
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from kb.db import Database
@@ -137,4 +141,13 @@ def create_app(database: Database, access: Access, facet_budget: float = 0.02,
         Route("/compare/timeline", views.compare_timeline),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(Guard, access=access)])
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await run_in_threadpool(views.close)  # a count in the background ends first
+
+    app = Starlette(routes=routes, middleware=[Middleware(Guard, access=access)],
+                    lifespan=lifespan)
+    app.state.views = views
+    return app

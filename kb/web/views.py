@@ -235,6 +235,12 @@ class Views:
         self._pending: set[Hashable] = set()
         self._pending_lock = threading.Lock()
 
+    def close(self) -> None:
+        """The server is stopping: the count running in the background ends, those waiting
+        are dropped, and what was kept is let go."""
+        self._background.shutdown(wait=True, cancel_futures=True)
+        self.kept.close()
+
     # Rendering -----------------------------------------------------------------------------
 
     @property
@@ -269,11 +275,10 @@ class Views:
     def read(self) -> Iterator[Session]:
         """A read transaction that writes nothing: naming a country kb has not stored yet
         stores it (taxonomy.resolve_places), which a page, and a read-only server, must not.
-        The database's change counter is read first, before the session reads anything, so
-        what the session counts is at least as new as the counter (kb.web.cache)."""
-        version = self.kept.version()
+        The database's version is read first, before the session reads anything, so what the
+        session counts is at least as new as the version (kb.web.cache)."""
         with self.database.read() as session:
-            session.info["kb_version"] = version
+            session.info["kb_version"] = self.kept.version(session)
             savepoint = session.begin_nested()
             try:
                 yield session
