@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import time
+from collections import Counter
 from http.cookiejar import CookieJar
 from typing import TYPE_CHECKING
 from urllib.request import HTTPCookieProcessor, build_opener
@@ -414,6 +415,44 @@ def test_counts_over_every_claim_are_kept_until_the_database_changes(seeded: KB)
         seeded.ok("claim", "rm", str(made))
         assert claims_about(client, "KE") == before
         assert themed(client, "infrastructure/kenya") == 0
+
+
+def test_counts_past_the_page_s_budget_come_in_when_counted(
+        seeded: KB, monkeypatch: pytest.MonkeyPatch) -> None:
+    """/countries and a timeline answer at once without counts they have no time for, count
+    them in the background and ask again (htmx, every second) until they have them."""
+    import kb.web.views
+
+    def again(html: str, address: str) -> bool:
+        return f'hx-get="{address}" hx-trigger="load delay:1s"' in html
+
+    def until_counted(client: TestClient, address: str) -> str:
+        for _ in range(100):
+            html = client.get(address).text
+            if not again(html, address):
+                return html
+            time.sleep(0.05)
+        raise AssertionError(f"{address} never counted")
+
+    expected = {row["code"]: row["claims"] for row in json.loads(
+        seeded.ok("countries", "--format", "json"))}
+    monkeypatch.setattr(kb.web.views, "COUNT_BUDGET", 0.0)
+    with client_for(seeded) as client:
+        first = client.get("/countries").text
+        assert again(first, "/countries") and "Counting the claims" in first
+        counted = until_counted(client, "/countries")
+        shown = dict(re.findall(r'<td><a href="/countries/(\w+)">\w+</a></td><td>[^<]*</td>'
+                                r"<td>(\d+)</td>", counted))
+        assert {code: int(n) for code, n in shown.items()} == expected
+        first = client.get("/countries/CN/timeline").text
+        assert again(first, "/countries/CN/timeline") and "<svg" not in first
+        months = Counter(f"CN {c['date'][:7]}" for c in json.loads(seeded.ok(
+            "claim", "list", "--country", "CN", "--format", "json")) if len(c["date"] or "") >= 7)
+        assert timeline_bars(until_counted(client, "/countries/CN/timeline")) == months
+    monkeypatch.setattr(kb.web.views, "BACKGROUND_COUNTS", 0.0)  # no more time to be had
+    with client_for(seeded) as client:
+        html = client.get("/countries/US/timeline").text
+        assert "Too many claims to chart in time" in html and "hx-get" not in html
 
 
 def test_timeline_svg_is_empty_without_months_and_escapes_labels() -> None:

@@ -22,7 +22,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import text
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
     from kb.db import Database
 
+T = TypeVar("T")
 KEPT = 256  # results kept, the least recently used dropped first
 
 
@@ -90,3 +92,27 @@ class Versioned:
     def close(self) -> None:
         if self._watcher is not None:
             self._watcher.close()
+
+
+@dataclass
+class Budgeted(Generic[T]):
+    """A count made within a time budget: its value, or None when it ran out of time."""
+
+    value: T | None
+    budget: float
+
+    @property
+    def complete(self) -> bool:
+        return self.value is not None
+
+    @classmethod
+    def of(cls, session: Session, budget: float, work: Callable[[], T]) -> Budgeted[T]:
+        from kb.services.facets import TimedOut, time_limit
+
+        if budget <= 0:
+            return cls(None, budget)
+        try:
+            with time_limit(session, budget):
+                return cls(work(), budget)
+        except TimedOut:
+            return cls(None, budget)

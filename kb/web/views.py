@@ -30,7 +30,7 @@ from kb.errors import Busy, Conflict, Invalid, KBError, NotFound
 from kb.formats.reference import CSL_TYPES
 from kb.services.query import ClaimFilter
 from kb.services.source_query import SourceFilter
-from kb.web.cache import Versioned
+from kb.web.cache import Budgeted, Versioned
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Hashable, Iterator
@@ -57,7 +57,9 @@ WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
 PAGE = 50  # claims a page lists unless ?limit= says otherwise
 MAX_PAGE = 500
-FULL_FACETS = 2.0  # seconds a lazily loaded timeline may take
+# Seconds a page's count over every claim (claims per country, per month) may take before
+# the page shows without it, and asks again while it is counted in the background.
+COUNT_BUDGET = 0.03
 # Seconds the lazily loaded facet counts may take: that request is a page too, held to the
 # 50 ms target (the rest is rendering); a count past it stays "many", as in Datasette.
 LAZY_FACETS = 0.035
@@ -605,16 +607,27 @@ class Views:
     # Places and themes ---------------------------------------------------------------------
 
     def countries(self, request: Request) -> Response:
+        from kb.models import Country
         from kb.services import taxonomy
 
         def work(session: Session) -> Response:
             # Counting every claim's countries takes ~50 ms at 100k claims, ~450 ms at 1M.
-            rows = self.kept_result(session, "countries",
-                                    lambda: taxonomy.list_countries(session))
-            if self.wants_json(request):
-                return as_json(rows)
+            if self.wants_json(request):  # a program waits for the count
+                return as_json(self.kept_result(session, "countries",
+                                                lambda: taxonomy.list_countries(session)))
+            counted = self.counted(session, ("countries", "page"), COUNT_BUDGET,
+                                   lambda session, budget: Budgeted.of(
+                                       session, budget,
+                                       lambda: taxonomy.list_countries(session)))
+            rows = counted.value
+            if rows is None:  # the page now, the counts when they are had (it asks again)
+                rows = [{"code": code, "name": name, "claims": None}
+                        for code, name in session.execute(
+                            select(Country.code, Country.name).order_by(Country.code))]
             return self.render(request, "countries.html", title="Countries", rows=rows,
-                               regions=taxonomy.list_regions(session))
+                               regions=taxonomy.list_regions(session),
+                               again=counted.value is None
+                               and counted.budget < BACKGROUND_COUNTS)
 
         return self.reading(request, work, self.wants_json(request))
 
@@ -640,21 +653,24 @@ class Views:
         return self.timeline(request, [request.path_params["code"]])
 
     def timeline(self, request: Request, places: list[str]) -> Response:
-        from kb.services import facets, timeline
+        from kb.services import timeline
         from kb.web.timeline import svg
 
         def work(session: Session) -> Response:
             where = replace(claim_filter(request.query_params), countries=[])
-            try:
-                with facets.time_limit(session, FULL_FACETS):
-                    series = self.kept_result(
-                        session, ("timeline", *places, repr(where)),
-                        lambda: timeline.per_month(session, where, places))
-            except facets.TimedOut:
-                return self.render(request, "_timeline.html", svg="", note=(
+            series = self.counted(
+                session, ("timeline", *places, repr(where)), COUNT_BUDGET,
+                lambda session, budget: Budgeted.of(
+                    session, budget, lambda: timeline.per_month(session, where, places)))
+            if series.value is None:
+                # Counted in the background meanwhile: this fragment asks again in a second.
+                # If the background ran out of its time too, it says so and stops asking.
+                again = series.budget < BACKGROUND_COUNTS
+                return self.render(request, "_timeline.html", svg="", again=again, note=(
+                    "Counting the claims per month…" if again else
                     "Too many claims to chart in time; narrow them with since/until or a "
                     "theme."))
-            drawn = svg(series)
+            drawn = svg(series.value)
             return self.render(request, "_timeline.html", svg=drawn, note=None if drawn else
                                "No claim here is dated to the month.")
 
