@@ -66,6 +66,7 @@ LAZY_FACETS = 0.035
 BACKGROUND_COUNTS = 10.0  # seconds for counts made after a page ran out (kept for the next)
 LISTING_SHARE = 0.01  # seconds a listing's own query may take before its facets get less
 CELL = 5  # claims a comparison cell lists before "+N more"
+DEEP_CELL = 3  # ... at --depth 2 or more, whose table has six times the rows
 STYLES = ("apa", "chicago-author-date", "mla", "ieee", "harvard")
 STATUS_CODES = {Invalid: 400, NotFound: 404, Conflict: 409, Busy: 503}
 
@@ -725,10 +726,11 @@ class Views:
             if wants_json:  # the CLI's JSON: every claim id of every cell
                 return as_json(compare(session, where, where.countries, by, depth).as_json())
             # The page: each cell's count and newest claims, within the page's budget.
+            shown = CELL if depth == 1 else min(CELL, DEEP_CELL)
             comparison = self.counted(
-                session, ("compare", repr(where), by, depth), self.compare_budget,
+                session, ("compare", repr(where), by, depth, shown), self.compare_budget,
                 lambda session, budget: overview(session, where, where.countries, by, depth,
-                                                 shown=CELL, budget=budget))
+                                                 shown=shown, budget=budget))
             # A cell links to its whole list: its country, its row's theme (or actor) and
             # the other filters.
             rest = filter_params(replace(where, countries=[], themes=[] if by == "theme"
@@ -737,7 +739,7 @@ class Views:
             return self.render(
                 request, "compare.html", title="Compare " + " · ".join(comparison.columns),
                 comparison=comparison, chosen=where.countries, known=known, by=by,
-                depth=depth, where=where, cell=CELL, rest=rest,
+                depth=depth, where=where, cell=shown, rest=rest,
                 timeline_url=href("/compare/timeline",
                                   [("country", c) for c in comparison.columns]
                                   + filter_params(replace(where, countries=[]))))
