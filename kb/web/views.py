@@ -736,10 +736,13 @@ class Views:
             rest = filter_params(replace(where, countries=[], themes=[] if by == "theme"
                                          else where.themes,
                                          actor=None if by == "actor" else where.actor))
+            lists = {(key, column): href("/claims", [("country", column)] + [
+                (by, value) for value in comparison.filters[key]] + rest)
+                for key, _ in comparison.rows for column in comparison.columns}
             return self.render(
                 request, "compare.html", title="Compare " + " · ".join(comparison.columns),
                 comparison=comparison, chosen=where.countries, known=known, by=by,
-                depth=depth, where=where, cell=shown, rest=rest,
+                depth=depth, where=where, cell=shown, lists=lists,
                 timeline_url=href("/compare/timeline",
                                   [("country", c) for c in comparison.columns]
                                   + filter_params(replace(where, countries=[]))))
