@@ -453,6 +453,8 @@ def test_counts_past_the_page_s_budget_come_in_when_counted(
     with client_for(seeded) as client:
         html = client.get("/countries/US/timeline").text
         assert "Too many claims to chart in time" in html and "hx-get" not in html
+        html = client.get("/countries").text
+        assert "Too many claims to count in time" in html and not again(html, "/countries")
 
 
 def test_timeline_svg_is_empty_without_months_and_escapes_labels() -> None:

@@ -53,6 +53,7 @@ class Complete(Protocol):
 
 
 C = TypeVar("C", bound=Complete)
+
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
 PAGE = 50  # claims a page lists unless ?limit= says otherwise
@@ -72,9 +73,9 @@ STATUS_CODES = {Invalid: 400, NotFound: 404, Conflict: 409, Busy: 503}
 
 
 def _logged(done: Future[None]) -> None:
-    """A background count that failed (the database gone mid-count) is logged, not raised."""
+    """A count in the background that failed (the database gone mid-count) is logged."""
     if (error := done.exception()) is not None:
-        logging.getLogger("kb.web").warning("facet counts in the background: %s", error)
+        logging.getLogger("kb.web").warning("counting in the background: %s", error)
 
 
 def status_of(error: KBError) -> int:
@@ -234,7 +235,7 @@ class Views:
             text if len(text) <= n else text[: n - 1] + "…")
         self._citations: dict[tuple[str, str, str], str] = {}
         self.kept = Versioned(database if keep_counts else None)
-        self._background = ThreadPoolExecutor(1, thread_name_prefix="kb-facets")
+        self._background = ThreadPoolExecutor(1, thread_name_prefix="kb-counts")
         self._pending: set[Hashable] = set()
         self._pending_lock = threading.Lock()
 
