@@ -75,9 +75,13 @@ def condition(status: str) -> ColumnElement[bool]:
     supports, refutes = has("supports"), has("refutes")
     # Contested claims are rare: checked claim by claim, a listing of them read every claim's
     # evidence (180 ms at 100k claims). The claims with links both ways, from the evidence
-    # index alone, narrow the claims to check first.
-    both_ways = (select(Evidence.claim_id).where(Evidence.relation == "supports")
-                 .intersect(select(Evidence.claim_id).where(Evidence.relation == "refutes")))
+    # index alone, narrow the claims to check first: each refuting link's claim probed for a
+    # supporting one (one scan of the index, ~100 ms at 1M claims; an INTERSECT of the two
+    # sets sorted both into a temporary b-tree, ~400 ms).
+    other = aliased(Evidence)
+    both_ways = select(Evidence.claim_id).where(
+        Evidence.relation == "refutes",
+        exists().where(other.claim_id == Evidence.claim_id, other.relation == "supports"))
     return {
         "supported": and_(supports, not_(refutes)),
         "refuted": and_(refutes, not_(supports)),
