@@ -112,10 +112,14 @@ def cli(ctx: click.Context, db: str | None, debug: bool) -> None:
     ctx.call_on_close(app.close)
 
 
-def main() -> None:
-    # A kb process is short and builds thousands of long-lived objects as SQLAlchemy loads;
-    # the default threshold (700) re-scans them dozens of times, ~15 ms of a listing's start-up.
+def tune_collector() -> None:
+    """A kb process builds thousands of long-lived objects as SQLAlchemy loads; the default
+    threshold (700) re-scans them dozens of times, ~15 ms of a listing's start-up."""
     gc.set_threshold(100_000, 50, 100)
+
+
+def main() -> None:
+    tune_collector()
     cli()
 
 

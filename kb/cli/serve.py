@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import click
 
 from kb.cli.app import App, pass_app
@@ -44,6 +46,9 @@ def serve(app: App, host: str, port: int, read_only: bool) -> None:
             port = int(probe.getsockname()[1])
     token = secrets.token_urlsafe(24)
     web = create_app(database, Access(token=token, read_only=read_only, port=port))
+    # What is loaded now (modules, mapped classes, templates) lives as long as the server: the
+    # collector stops walking it, whose full collections held a page up to ~50 ms at 100k.
+    gc.freeze()
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"kb serving {database.display_name}{' read-only' if read_only else ''} at:")
     click.echo(f"http://{shown}:{port}/?token={token}")
