@@ -71,7 +71,7 @@ def settle(app: Any, most: float = 30.0) -> None:
     """Wait until the server's background counting is done (at most `most` seconds)."""
     views = app.state.views
     deadline = time.perf_counter() + most
-    while views._pending and time.perf_counter() < deadline:
+    while views.counting and time.perf_counter() < deadline:
         time.sleep(0.05)
 
 

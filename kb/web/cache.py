@@ -57,7 +57,9 @@ class Versioned:
         if self._watcher is None:
             return None
         with self._lock:
-            return int(self._watcher.execute("PRAGMA data_version").fetchone()[0])
+            # fetchall: the statement runs to its end, so the watcher holds no read
+            # transaction open between requests (that would stop WAL checkpoints).
+            return int(self._watcher.execute("PRAGMA data_version").fetchall()[0][0])
 
     def get(self, version: object | None, key: Hashable, compute: Callable[[], Any]) -> Any:
         """`compute()`'s result for `key`, kept while the counter stays at `version` (read

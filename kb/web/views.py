@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from kb.db import Database
+    from kb.services.facets import Facets
     from kb.web.access import Access
 
 T = TypeVar("T")
@@ -311,6 +312,19 @@ class Views:
                 self._count_later(key, count)
         return result
 
+    def facet_counts(self, session: Session, where: ClaimFilter, budget: float) -> Facets:
+        """A listing's facet counts (the page's and the lazily loaded ones share them)."""
+        from kb.services import facets
+
+        return self.counted(session, ("facets", repr(replace(where, limit=None))), budget,
+                            lambda session, budget: facets.facets(session, where, budget))
+
+    @property
+    def counting(self) -> bool:
+        """Whether counts are being made, or wait to be, in the background."""
+        with self._pending_lock:
+            return bool(self._pending)
+
     def _count_later(self, key: Hashable, count: Callable[[Session, float], Complete]) -> None:
         """One count at a time in the background, one more waiting; past that, a filter's
         counts wait for another visit (search as you type asks for many in a row)."""
@@ -379,7 +393,6 @@ class Views:
     def listing(self, request: Request, where: ClaimFilter, title: str,
                 template: str = "claims.html", **extra: Any) -> Response:
         """A claims page: /claims, /search, a country's, a theme's."""
-        from kb.services import facets
 
         params = request.query_params
         wants_json = self.wants_json(request)
@@ -402,10 +415,7 @@ class Views:
             # a slow listing (a search, a contested filter) leaves its facets to the lazy
             # request rather than holding the page.
             overrun = max(0.0, time.perf_counter() - began - LISTING_SHARE)
-            counted = self.counted(
-                session, ("facets", repr(replace(where, limit=None))),
-                max(0.0, self.facet_budget - overrun),
-                lambda session, budget: facets.facets(session, where, budget))
+            counted = self.facet_counts(session, where, max(0.0, self.facet_budget - overrun))
             pairs = filter_params(where)
             partial = (request.headers.get("hx-request") == "true"
                        and not request.headers.get("hx-history-restore-request"))
@@ -442,13 +452,10 @@ class Views:
 
     def claim_facets(self, request: Request) -> Response:
         """The facet counts alone, with a larger budget: loaded after a page that ran out."""
-        from kb.services import facets
 
         def work(session: Session) -> Response:
             where = claim_filter(request.query_params)
-            counted = self.counted(
-                session, ("facets", repr(replace(where, limit=None))), self.lazy_facet_budget,
-                lambda session, budget: facets.facets(session, where, budget))
+            counted = self.facet_counts(session, where, self.lazy_facet_budget)
             return self.render(request, "_facets.html", facets=counted.counts,
                                facets_complete=True, pairs=filter_params(where), where=where)
 
