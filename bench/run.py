@@ -100,13 +100,20 @@ def generate(path: Path, claims: int, seed: int = 7) -> None:
                 "themes": sorted(set(rng.choices(THEMES, k=rng.randint(1, 3)))),
             }
             if rng.random() < 0.5 and i > 1:
-                link = {"relation": rng.choice(["supports", "refutes", "qualifies"])}
-                if rng.random() < 0.5:
-                    link["claim"] = rng.randint(1, i - 1)
-                else:
-                    link["source"] = f"src{rng.randrange(n_sources)}"
-                record["evidence"] = [link]
+                relations = ["supports", "refutes", "qualifies"]
+                # One claim in ten with evidence has a second link, the other way or a
+                # qualification: ~1% of claims are contested, as in a real base.
+                ways = rng.sample(relations, 2 if rng.random() < 0.1 else 1)
+                record["evidence"] = [evidence_link(rng, way, i, n_sources) for way in ways]
             out.write(json.dumps(record) + "\n")
+
+
+def evidence_link(rng: random.Random, relation: str, claim: int, n_sources: int
+                  ) -> dict[str, object]:
+    """Another claim (an earlier one) or a source, half and half."""
+    if rng.random() < 0.5:
+        return {"relation": relation, "claim": rng.randint(1, claim - 1)}
+    return {"relation": relation, "source": f"src{rng.randrange(n_sources)}"}
 
 
 def generate_inline(path: Path, claims: int, seed: int = 13) -> None:

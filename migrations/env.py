@@ -7,7 +7,14 @@ import os
 from alembic import context
 from sqlalchemy import text
 
-from kb.db import Rehearsed, default_url, migration_engine, snapshot, take_write_lock
+from kb.db import (
+    DERIVED_TABLES,
+    Rehearsed,
+    default_url,
+    migration_engine,
+    snapshot,
+    take_write_lock,
+)
 from kb.models import Base
 
 config = context.config
@@ -30,9 +37,8 @@ def database_url() -> str:
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
                    ) -> bool:
-    # Full-text search tables are made by raw SQL in a migration; the models do not describe them.
-    return not (type_ == "table" and name is not None
-                and name.startswith(("claim_fts", "source_fts")))
+    # Tables kept by triggers are made by raw SQL in a migration; the models do not describe them.
+    return not (type_ == "table" and name is not None and name.startswith(DERIVED_TABLES))
 
 
 def run_migrations_offline() -> None:

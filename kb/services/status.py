@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, exists, not_, or_, select
+from sqlalchemy import and_, column, exists, not_, or_, select, table
 from sqlalchemy.orm import aliased
 
 from kb.errors import Invalid
@@ -74,18 +74,16 @@ def condition(status: str) -> ColumnElement[bool]:
 
     supports, refutes = has("supports"), has("refutes")
     # Contested claims are rare: checked claim by claim, a listing of them read every claim's
-    # evidence (180 ms at 100k claims). The claims with links both ways, from the evidence
-    # index alone, narrow the claims to check first: each refuting link's claim probed for a
-    # supporting one (one scan of the index, ~100 ms at 1M claims; an INTERSECT of the two
-    # sets sorted both into a temporary b-tree, ~400 ms).
-    other = aliased(Evidence)
-    both_ways = select(Evidence.claim_id).where(
-        Evidence.relation == "refutes",
-        exists().where(other.claim_id == Evidence.claim_id, other.relation == "supports"))
+    # evidence. The claims with links both ways, counted or not, are kept by triggers
+    # (migration 0013): only those are checked, each probed as the listing walks the claims
+    # in its order. (Read as an IN list, every candidate was checked and sorted before the
+    # first 50 were known: 230 ms for 17,000 candidates among 1M claims; probed, 9 ms.)
+    both = table("claim_both_ways", column("claim_id"))
+    both_ways = exists().where(both.c.claim_id == Claim.id)
     return {
         "supported": and_(supports, not_(refutes)),
         "refuted": and_(refutes, not_(supports)),
-        "contested": and_(Claim.id.in_(both_ways), supports, refutes),
+        "contested": and_(both_ways, supports, refutes),
         "unverified": and_(not_(supports), not_(refutes)),
     }[status]
 
