@@ -222,8 +222,8 @@ def source_report(session: Session, key: str) -> dict[str, Any]:
 
 def source_page(session: Session, source: Source) -> dict[str, Any]:
     """What a source's web page shows: `source_report` without what the page does not (the
-    claims' quote status, stance and retraction, the source's notices and texts), which
-    took a third of the page's time at 200 claims."""
+    claims' quote status, stance and retraction, the source's notices and texts): ~12 ms
+    of the page's ~70 at 200 claims."""
     out = sources.record(source)
     out["claims"] = records(session, select(Claim).where(Claim.source_id == source.id)
                             .order_by(Claim.id), decorated=False)
