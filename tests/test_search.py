@@ -62,6 +62,16 @@ def test_every_match_is_ranked_whatever_the_limit(kb: KB, tmp_path: Path) -> Non
     notes = found(kb, "supply note")
     assert [c["id"] for c in notes] == sorted((c["id"] for c in notes), reverse=True)
     assert found(kb, "supply note", "--limit", "5") == notes[:5]
+    # The best `limit` of what the filters keep, never fewer: a retracted best match, and
+    # matches about another country, are left out before the limit is taken.
+    kb.ok("claim", "retract", str(every[0]["id"]), "--reason", "misread")
+    kb.ok("claim", "edit", str(every[1]["id"]), "--country", "AR")
+    def ids(*args: str) -> list[int]:
+        return [c["id"] for c in found(kb, "lithium", *args)]
+
+    best = [c["id"] for c in every[1:4]]
+    assert ids("--limit", "3") == ids()[:3] == best
+    assert ids("--country", "CL", "--limit", "3") == [best[1], best[2], every[4]["id"]]
 
 
 def test_table_output_highlights_the_matched_words(seeded: KB) -> None:

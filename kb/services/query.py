@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, bindparam, exists, literal_column, select, union_all
@@ -108,13 +108,14 @@ def select_claims(session: Session, where: ClaimFilter) -> Select[Claim]:
     if where.search:
         from kb.services.search import matches
 
-        # Best match first, every match ranked; equal ranks newest added first. A search
-        # alone lets the index pick its best `limit` without reading a claim per match.
-        alone = replace(where, search=None, limit=None) == ClaimFilter()
-        found = matches(session, where.search, where.limit if alone else None)
-        # Each match is checked against the filters that need only its id before its claim
-        # row is read, and ranked only if it passes: a common word with a country at 1M
-        # claims read ~110,000 claim rows to keep a third of them.
+        # Best match first, every match ranked; equal ranks newest added first. Each match is
+        # checked against the filters that need only its id before its claim row is read,
+        # and ranked only if it passes (a common word with a country at 1M claims read
+        # ~110,000 claim rows to keep a third of them). When no filter reads a claim's row,
+        # the index's query picks the best `limit` itself, sorting (rank, id) pairs rather
+        # than whole claims: 1.6x faster for that word and country.
+        reads_rows = by_theme or bool(where.source or since or until or where.quote_status)
+        found = matches(session, where.search, None if reads_rows else where.limit)
         key = found.selected_columns.claim_id
         found = found.where(*(about(condition, key) for condition in by_id))
         matched = found.subquery("search")
@@ -134,12 +135,12 @@ def about(condition: ColumnElement[bool], claim_id: ColumnElement[int]
     """`condition`, written about `Claim.id`, about another column holding a claim's id."""
     claim_table_id = Claim.__table__.c.id
 
-    def replace(element: ExternallyTraversible, **_: Any) -> ExternallyTraversible | None:
+    def swap(element: ExternallyTraversible, **_: Any) -> ExternallyTraversible | None:
         # The ORM's Claim.id is the table's column annotated; an aliased claim's is not it.
         same = isinstance(element, ColumnElement) and element.compare(claim_table_id)
         return claim_id if same else None
 
-    return replacement_traverse(condition, {}, replace)
+    return replacement_traverse(condition, {}, swap)
 
 
 def load(session: Session, stmt: Select[Claim]) -> list[Claim]:
