@@ -66,12 +66,11 @@ def test_every_match_is_ranked_whatever_the_limit(kb: KB, tmp_path: Path) -> Non
     # matches about another country, are left out before the limit is taken.
     kb.ok("claim", "retract", str(every[0]["id"]), "--reason", "misread")
     kb.ok("claim", "edit", str(every[1]["id"]), "--country", "AR")
-    def ids(*args: str) -> list[int]:
-        return [c["id"] for c in found(kb, "lithium", *args)]
-
-    best = [c["id"] for c in every[1:4]]
-    assert ids("--limit", "3") == ids()[:3] == best
-    assert ids("--country", "CL", "--limit", "3") == [best[1], best[2], every[4]["id"]]
+    ranked: list[int] = [c["id"] for c in every]
+    assert [c["id"] for c in found(kb, "lithium")][:3] == ranked[1:4]
+    assert [c["id"] for c in found(kb, "lithium", "--limit", "3")] == ranked[1:4]
+    assert [c["id"] for c in found(kb, "lithium", "--country", "CL", "--limit", "3")] == (
+        ranked[2:5])
 
 
 def test_table_output_highlights_the_matched_words(seeded: KB) -> None:

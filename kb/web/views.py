@@ -74,8 +74,9 @@ STATUS_CODES = {Invalid: 400, NotFound: 404, Conflict: 409, Busy: 503}
 
 
 def _logged(done: Future[None]) -> None:
-    """A count in the background that failed (the database gone mid-count) is logged."""
-    if (error := done.exception()) is not None:
+    """A count in the background that failed (the database gone mid-count) is logged; one
+    cancelled by the server stopping is not a failure."""
+    if not done.cancelled() and (error := done.exception()) is not None:
         logging.getLogger("kb.web").warning("counting in the background: %s", error)
 
 
