@@ -88,15 +88,20 @@ def _time(work: Callable[[], object]) -> float:
 
 
 def build(size: int, work: Path) -> Path:
-    db = work / f"web-{size}.sqlite3"
-    if db.exists() and not (work / f"web-{size}.sqlite3-wal").exists():
-        return db  # complete: a finished import leaves no WAL once the database is closed
+    db, done = work / f"web-{size}.sqlite3", work / f"web-{size}.complete"
+    if db.exists() and done.exists():
+        return db
+    # Never import into what an interrupted build left: the corpus would be there twice.
+    # (A WAL file says nothing: any reader that exits without closing leaves one.)
+    for leftover in work.glob(f"web-{size}.sqlite3*"):
+        leftover.unlink()
     tools = corpus_tools()
     corpus = work / f"corpus-{size}.jsonl"
     tools.generate(corpus, size)
     subprocess.run([sys.executable, "-m", "kb", "--db", str(db), "import", str(corpus)],
                    check=True, capture_output=True)
     corpus.unlink()
+    done.touch()
     return db
 
 
