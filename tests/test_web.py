@@ -57,10 +57,11 @@ def _close_databases() -> Iterator[None]:
 
 
 def client_for(kb: KB, *, read_only: bool = False, facet_budget: float = 5.0,
-               login: bool = True) -> TestClient:
+               search_budget: float = 5.0, login: bool = True) -> TestClient:
     database = Database(kb.url)
     app = create_app(database, Access(token=TOKEN, read_only=read_only),
-                     facet_budget=facet_budget, lazy_facet_budget=5.0)
+                     facet_budget=facet_budget, lazy_facet_budget=5.0,
+                     search_budget=search_budget)
     STARTED.append(app)
     OPENED.append(database)
     client = TestClient(app)
@@ -284,6 +285,28 @@ def test_facets_over_budget_show_many_and_load_later(seeded: KB) -> None:
         assert html.count('class="muted many"') == 4
         assert 'hx-get="/claims/facets?country=US"' in html and 'hx-trigger="load"' in html
         assert "many" not in client.get("/claims/facets?country=US").text
+
+
+def test_a_search_with_no_time_to_rank_lists_the_latest_added_first(seeded: KB) -> None:
+    def listed(html: str) -> list[int]:
+        return [int(i) for i in re.findall(r'<li id="claim-(\d+)"', html)]
+
+    with client_for(seeded, search_budget=0) as client:
+        best_first = [c["id"] for c in client.get("/claims?q=chips&format=json").json()]
+        assert len(best_first) > 3 and best_first != sorted(best_first, reverse=True)
+        html = client.get("/claims?q=chips").text
+        assert listed(html) == sorted(best_first, reverse=True)
+        assert 'id="unranked"' in html and 'href="/claims?q=chips&amp;rank=all"' in html
+        # Asked to wait, the page ranks every match, as `kb search` does.
+        assert listed(client.get("/claims?q=chips&rank=all").text) == best_first
+        # The next pages keep the order the first one had.
+        first = client.get("/claims?q=chips&limit=2").text
+        assert 'href="/claims?q=chips&amp;limit=2&amp;rank=latest&amp;offset=2"' in first
+        second = client.get("/claims?q=chips&limit=2&rank=latest&offset=2").text
+        assert listed(first) + listed(second) == sorted(best_first, reverse=True)[:4]
+    with client_for(seeded) as client:  # time enough: best first, nothing said
+        html = client.get("/claims?q=chips").text
+        assert listed(html) == best_first and 'id="unranked"' not in html
 
 
 def test_facets_past_the_budget_are_counted_after_the_page_for_the_next_visit(

@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from kb.web.views import LAZY_FACETS, STATIC_DIR, Views
+from kb.web.views import LAZY_FACETS, SEARCH_BUDGET, STATIC_DIR, Views
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -110,12 +110,15 @@ class Guard:
 
 
 def create_app(database: Database, access: Access, facet_budget: float = 0.02,
-               lazy_facet_budget: float = LAZY_FACETS, keep_counts: bool = True) -> Starlette:
+               lazy_facet_budget: float = LAZY_FACETS, keep_counts: bool = True,
+               search_budget: float = SEARCH_BUDGET) -> Starlette:
     """The server for one database; `facet_budget` is the seconds a listing's facet counts may
     take before they show as "many", `lazy_facet_budget` those of the request that asks for
-    them again after the page has loaded. `keep_counts=False` counts on every visit, as the
-    first after a change does (bench/web.py times both)."""
-    views = Views(database, access, facet_budget, lazy_facet_budget, keep_counts)
+    them again after the page has loaded, `search_budget` those a search may take to rank
+    every match before it lists the latest added first. `keep_counts=False` counts on every
+    visit, as the first after a change does (bench/web.py times both)."""
+    views = Views(database, access, facet_budget, lazy_facet_budget, keep_counts,
+                  search_budget)
     routes: list[Any] = [
         Route("/", views.home),
         Route("/claims", views.claims),
