@@ -8,7 +8,7 @@ The time is the ASGI application's, from the request's arrival to the response's
 (a wrapper around the app): what the server spends, without the client. The corpus is the one
 bench/run.py generates, loaded by `kb import`. A listing's facet counts have their budget
 (`create_app(facet_budget=...)`, 20 ms, less what the listing took past 10 ms; 35 ms for the
-lazily loaded counts), and so have the comparison's cells (20 ms): the "many" columns say how
+lazily loaded counts), and so have the comparison's cells (25 ms): the "many" columns say how
 many facets (cells) ran out of it. Each page is timed twice: on a server that keeps nothing
 (every visit is a first visit after a change to the database) and on one that keeps its
 counts until the database changes, as `kb serve` does: repeat visits, timed after three

@@ -70,7 +70,7 @@ BACKGROUND_COUNTS = 10.0  # seconds for counts made after a page ran out (kept f
 SEARCH_BUDGET = 0.1
 LISTING_SHARE = 0.01  # seconds a listing's own query may take before its facets get less
 CELL = 5  # claims a comparison cell lists before "+N more"
-DEEP_CELL = 3  # ... at --depth 2 or more, whose table has six times the rows
+DEEP_CELL = 2  # ... at --depth 2 or more, whose table has six times the rows
 STYLES = ("apa", "chicago-author-date", "mla", "ieee", "harvard")
 STATUS_CODES = {Invalid: 400, NotFound: 404, Conflict: 409, Busy: 503}
 
@@ -228,11 +228,12 @@ class Views:
         self.database, self.access, self.facet_budget = database, access, facet_budget
         self.search_budget = search_budget
         self.lazy_facet_budget = lazy_facet_budget
-        # The comparison's lists and counts: the facets' 20 ms, two thirds of it for the
-        # lists. Half as much again showed the same lists at 100k and 1M claims (the counts
-        # ran out of time either way; the background makes them) and took a depth-2 page
-        # (60 rows to render) past 50 ms.
-        self.compare_budget = facet_budget
+        # The comparison's lists and counts: the facets' 20 ms and a quarter more, so that
+        # both columns list their claims (a comparison listing one side only misleads): the
+        # lists may take two thirds of it, ~7 ms a column at 100k and 1M claims; the counts
+        # have what the lists leave, and at 100k run out of it either way (the background
+        # makes them).
+        self.compare_budget = facet_budget * 1.25
         self.env = Environment(loader=FileSystemLoader(WEB_DIR / "templates"),
                                autoescape=select_autoescape(default=True),
                                trim_blocks=True, lstrip_blocks=True)
