@@ -102,7 +102,7 @@ def generate(path: Path, claims: int, seed: int = 7) -> None:
             if rng.random() < 0.5 and i > 1:
                 relations = ["supports", "refutes", "qualifies"]
                 # One claim in ten with evidence has a second link, the other way or a
-                # qualification: ~1% of claims are contested, as in a real base.
+                # qualification: ~1.7% of claims are contested, as in a real base.
                 ways = rng.sample(relations, 2 if rng.random() < 0.1 else 1)
                 record["evidence"] = [evidence_link(rng, way, i, n_sources) for way in ways]
             out.write(json.dumps(record) + "\n")

@@ -121,7 +121,7 @@ def pages(rng: random.Random, size: int, tools: Any) -> dict[str, Callable[[], s
         "/claims?q=&country=": lambda: (
             "/claims?q=" + rng.choice(words) + f"&country={rng.choice(countries)}"),
         # The worst a single word does: the corpus's most common searched words, in ~11% of
-        # the claims, every match ranked.
+        # the claims (at 1M, past the page's time to rank them: the latest added first).
         "/claims?q= (one of the 5 commonest words)": lambda: (
             "/claims?q=" + rng.choice(words[:5])),
         "/claims?offset= (pages 2-20)": lambda: f"/claims?offset={50 * rng.randint(1, 19)}",

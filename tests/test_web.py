@@ -304,6 +304,10 @@ def test_a_search_with_no_time_to_rank_lists_the_latest_added_first(seeded: KB) 
         assert 'href="/claims?q=chips&amp;limit=2&amp;rank=latest&amp;offset=2"' in first
         second = client.get("/claims?q=chips&limit=2&rank=latest&offset=2").text
         assert listed(first) + listed(second) == sorted(best_first, reverse=True)[:4]
+        refused = client.get("/claims?q=chips&rank=best")
+        assert refused.status_code == 400
+        assert ("invalid rank 'best': expected all (rank every match) or latest"
+                in _unescaped(refused.text))
     with client_for(seeded) as client:  # time enough: best first, nothing said
         html = client.get("/claims?q=chips").text
         assert listed(html) == best_first and 'id="unranked"' not in html

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from kb.db import Database
+    from kb.models import Source
     from kb.services.facets import Facets
     from kb.web.access import Access
 
@@ -406,6 +407,8 @@ class Views:
         ranking, "latest" (the next pages of an unranked one) does not try."""
         from kb.services.facets import TimedOut, time_limit
 
+        if rank not in (None, "all", "latest"):
+            raise Invalid("rank", rank, "expected all (rank every match) or latest")
         if not where.search or rank == "all":
             return *self.page_of(session, where, limit, offset), True
         if rank != "latest" and self.search_budget > 0:
@@ -415,13 +418,6 @@ class Views:
             except TimedOut:
                 pass
         return *self.page_of(session, where, limit, offset, ranked=False), False
-        if rank == "all" or not where.search:
-            return *self.page_of(session, where, limit, offset), True
-        try:
-            with time_limit(session, SEARCH_BUDGET):
-                return *self.page_of(session, where, limit, offset), True
-        except TimedOut:
-            return *self.page_of(session, where, limit, offset, ranked=False), False
 
     def listing(self, request: Request, where: ClaimFilter, title: str,
                 template: str = "claims.html", **extra: Any) -> Response:
@@ -500,7 +496,7 @@ class Views:
     # One claim -----------------------------------------------------------------------------
 
     def claim(self, request: Request) -> Response:
-        from kb.services import claims
+        from kb.services import claims, sources
         from kb.services.briefs import citation
 
         claim_id = int(request.path_params["claim_id"])
@@ -517,14 +513,15 @@ class Views:
                 history=history, why=standing_why(record),
                 in_text=texts.passage(session, claim_id),
                 pinpoint=citation(record["source"], record["locator"]),
-                bibtex=self.bibtex(session, record["source"]))
+                bibtex=self.bibtex(sources.get(session, record["source"])))
 
         return self.reading(request, work, self.wants_json(request))
 
-    def bibtex(self, session: Session, key: str) -> str:
-        from kb.services import citations, sources
+    @staticmethod
+    def bibtex(source: Source) -> str:
+        from kb.services import citations
 
-        return citations.render([citations.reference(sources.get(session, key))], "bibtex")
+        return citations.render([citations.reference(source)], "bibtex")
 
     def claim_cite(self, request: Request) -> Response:
         """The cite menu's formatted references (pandoc, one run per style, cached)."""
@@ -613,7 +610,7 @@ class Views:
                                page_pairs=[])
 
     def source(self, request: Request) -> Response:
-        from kb.services import citations, sources
+        from kb.services import sources
         from kb.services.query import source_page, source_report
 
         key = request.path_params["key"]
@@ -636,7 +633,7 @@ class Views:
             return self.render(request, "source.html", title=report["title"], source=report,
                                by_theme=sorted(by_theme.items(),
                                                key=lambda kv: (kv[0] == "(no theme)", kv[0])),
-                               bibtex=citations.render([citations.reference(source)], "bibtex"))
+                               bibtex=self.bibtex(source))
 
         return self.reading(request, work, self.wants_json(request))
 
