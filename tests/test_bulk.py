@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -81,76 +82,102 @@ def test_a_bad_record_refuses_the_whole_import(seeded: KB, tmp_path: Path, lines
     assert seeded.dump() == before
 
 
-def write_big(path: Path, count: int) -> None:
-    with path.open("w") as out:
-        out.write(json.dumps({"source_record": {"key": "big", "title": "Big"}}) + "\n")
-        for i in range(count):
-            out.write(json.dumps({"source": "big", "text": f"claim number {i}",
-                                  "countries": ["US"], "themes": ["t/x"]}) + "\n")
+class PipedImport:
+    """`kb import` reading its claims from a named pipe: it cannot finish, so cannot commit,
+    before the test closes the pipe, however fast the machine (a file of N claims raced it)."""
+
+    def __init__(self, kb: KB, tmp_path: Path) -> None:
+        self.kb = kb
+        path = tmp_path / "claims.jsonl"
+        os.mkfifo(path)
+        self.process = subprocess.Popen([sys.executable, "-m", "kb", "--db", kb.db, "import",
+                                         str(path)], stderr=subprocess.DEVNULL)
+        self.pipe = os.fdopen(self._open_for_writing(path), "w")
+        self.pipe.write(json.dumps({"source_record": {"key": "big", "title": "Big"}}) + "\n")
+        self.claims = 0
+
+    def _open_for_writing(self, path: Path) -> int:
+        deadline = time.monotonic() + 60
+        while True:  # without O_NONBLOCK an import that died before reading would hang us
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:  # ENXIO: no reader yet
+                assert self.process.poll() is None, "the import stopped before reading"
+                assert time.monotonic() < deadline, "the import never opened its file"
+                time.sleep(0.05)
+                continue
+            os.set_blocking(fd, True)
+            return fd
+
+    def feed_until_spilled(self) -> None:
+        """Claims, 5,000 at a time, until the import has uncommitted rows on disk: in SQLite's
+        WAL once they overflow its 64 MB page cache (~300,000 claims)."""
+        deadline = time.monotonic() + 120
+        while not self.spilled():
+            assert self.process.poll() is None, "the import stopped"
+            assert time.monotonic() < deadline, "the import wrote nothing to disk in 120 s"
+            for _ in range(5000):
+                self.pipe.write(json.dumps({"source": "big",
+                                            "text": f"claim number {self.claims}",
+                                            "countries": ["US"], "themes": ["t/x"]}) + "\n")
+                self.claims += 1
+            self.pipe.flush()
+
+    def spilled(self) -> bool:
+        if BACKEND == "sqlite":
+            wal = self.kb.path.with_name(self.kb.path.name + "-wal")
+            return wal.exists() and wal.stat().st_size >= 1_000_000
+        # Some 20,000 claims in, and the import's transaction holds an id: it has written.
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.kb.url)
+        try:
+            with engine.connect() as conn:
+                return self.claims >= 20_000 and bool(conn.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE backend_xid IS NOT NULL "
+                    "AND pid <> pg_backend_pid()")).scalar())
+        finally:
+            engine.dispose()
+
+    def finish(self) -> int:
+        self.pipe.close()
+        return self.process.wait(timeout=120)
+
+    def kill(self) -> None:
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        with contextlib.suppress(BrokenPipeError):
+            self.pipe.close()
 
 
 @pytest.mark.slow
 def test_an_import_killed_halfway_leaves_the_database_as_it_was(seeded: KB,
                                                                  tmp_path: Path) -> None:
-    path = tmp_path / "big.jsonl"
-    write_big(path, 400_000)
     before = seeded.dump()
-    process = subprocess.Popen([sys.executable, "-m", "kb", "--db", seeded.db,
-                                "import", str(path)], stderr=subprocess.DEVNULL)
-    wait_until_writing(seeded)
-    assert process.poll() is None, "the import finished before it could be killed"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    importing = PipedImport(seeded, tmp_path)
+    importing.feed_until_spilled()
+    assert importing.process.poll() is None
+    importing.kill()
     assert seeded.dump() == before
     assert seeded.ok("claim", "add", "--source", "npr2026china", "--text", "still usable")
-
-
-def wait_until_writing(kb: KB, wal_bytes: int = 4_000_000) -> None:
-    """Until the import has written a good part of its rows (uncommitted), or 60 s."""
-    deadline = time.monotonic() + 60
-    if BACKEND == "sqlite":
-        wal = kb.path.with_name(kb.path.name + "-wal")
-        while time.monotonic() < deadline and (not wal.exists()
-                                               or wal.stat().st_size < wal_bytes):
-            time.sleep(0.05)
-        return
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(kb.url)
-    with engine.connect() as conn:
-        # Another backend holding a transaction id has written something.
-        while time.monotonic() < deadline and not conn.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE backend_xid IS NOT NULL "
-                "AND pid <> pg_backend_pid()")).scalar():
-            time.sleep(0.05)
-            conn.rollback()
-        time.sleep(1.0)
-    engine.dispose()
 
 
 @sqlite_only
 @pytest.mark.slow
 def test_backup_is_consistent_while_another_process_writes(seeded: KB, tmp_path: Path) -> None:
-    path = tmp_path / "big.jsonl"
-    write_big(path, 100_000)
-    writer = subprocess.Popen([sys.executable, "-m", "kb", "--db", seeded.db, "import",
-                               str(path)], stderr=subprocess.DEVNULL)
-    wait_until_writing(seeded, wal_bytes=1_000_000)
-    assert writer.poll() is None, "the import finished before the backup could start"
+    importing = PipedImport(seeded, tmp_path)
+    importing.feed_until_spilled()
     target = tmp_path / "copy.sqlite3"
     seeded.ok("backup", str(target))
-    # The two overlapped: the import was writing (uncommitted) before the backup began, and
-    # is still running now that it is done.
-    assert writer.poll() is None, "the import finished before the backup did"
-    assert writer.wait() == 0
+    # The import was writing (uncommitted) before the backup began and is still running: the
+    # backup copied the database as it was before it, not half of it.
+    assert importing.process.poll() is None
     with sqlite3.connect(target) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        count = conn.execute("SELECT count(*) FROM claim").fetchone()[0]
-    # The database as it was before the import or after it, never half of it (a backup that
-    # sees the import commit starts again and copies the committed state).
-    assert count in (42, 42 + 100_000)
+        assert conn.execute("SELECT count(*) FROM claim").fetchone()[0] == 42
+    assert importing.finish() == 0
     with sqlite3.connect(seeded.path) as conn:
-        assert conn.execute("SELECT count(*) FROM claim").fetchone()[0] == 100_042
+        assert conn.execute("SELECT count(*) FROM claim").fetchone()[0] == 42 + importing.claims
     refused = seeded("backup", str(target))
     assert refused.exit_code == 1
     assert refused.stderr == f"Error: backup target '{target}' exists; choose a new file\n"
