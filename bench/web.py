@@ -3,6 +3,7 @@
     python bench/web.py                    # 100k claims
     python bench/web.py --sizes 1000000    # the 1M corpus (several minutes to build)
     python bench/web.py --keep /tmp/kbw    # keep (and reuse) the corpus and database
+    python bench/web.py --postgresql       # the same pages on a PostgreSQL 15 server
 
 The time is the ASGI application's, from the request's arrival to the response's last byte
 (a wrapper around the app): what the server spends, without the client. The corpus is the one
@@ -14,6 +15,10 @@ many facets (cells) ran out of it. Each page is timed twice: on a server that ke
 counts until the database changes, as `kb serve` does: repeat visits, timed after three
 passes of the same visits, each followed by the counts it left to the background (waited
 for, at most --settle seconds).
+
+With --postgresql the SQLite database is copied (`kb db copy`, then ANALYZE) into a
+throwaway PostgreSQL 15 server this script starts, and the pages are timed there: the web
+process's wall time then includes the server's work, which its CPU column leaves out.
 """
 
 from __future__ import annotations
@@ -30,11 +35,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -148,7 +154,39 @@ def pages(rng: random.Random, size: int, tools: Any) -> dict[str, Callable[[], s
     }
 
 
-def run(size: int, work: Path, rounds: int, settle_for: float) -> None:
+@contextmanager
+def on_postgresql(db: Path) -> Iterator[str]:
+    """A PostgreSQL copy of the SQLite database `db`, analysed, on a server started for it."""
+    from sqlalchemy import create_engine, text
+
+    from tests.backends import Databases, postgres_server
+
+    with postgres_server() as admin:
+        url = Databases(admin, db.parent).new()
+        subprocess.run([sys.executable, "-m", "kb", "--db", str(db), "db", "copy", url],
+                       check=True, capture_output=True)
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+        engine.dispose()
+        yield url
+
+
+def run(size: int, work: Path, rounds: int, settle_for: float, postgresql: bool) -> None:
+    start = time.perf_counter()
+    db = build(size, work)
+    if not postgresql:
+        print(f"\n## {size:,} claims, SQLite (corpus built and imported in "
+              f"{time.perf_counter() - start:.0f} s)\n")
+        timed_pages(f"sqlite:///{db}", size, rounds, settle_for)
+        return
+    with on_postgresql(db) as url:
+        print(f"\n## {size:,} claims, PostgreSQL (corpus built, imported and copied in "
+              f"{time.perf_counter() - start:.0f} s)\n")
+        timed_pages(url, size, rounds, settle_for)
+
+
+def timed_pages(url: str, size: int, rounds: int, settle_for: float) -> None:
     from starlette.testclient import TestClient
 
     from kb.db import Database
@@ -156,11 +194,7 @@ def run(size: int, work: Path, rounds: int, settle_for: float) -> None:
     from kb.web.app import create_app
 
     tools = corpus_tools()
-    start = time.perf_counter()
-    db = build(size, work)
-    print(f"\n## {size:,} claims (corpus built and imported in {time.perf_counter() - start:.0f} s)"
-          "\n")
-    database = Database(f"sqlite:///{db}")
+    database = Database(url)
     # Two servers on the database: one keeps what it counted over every claim until the
     # database changes (kb serve as it runs: a repeat visit), one counts on every visit (as
     # the first visit after any change does).
@@ -276,6 +310,9 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=10.0,
                         help="seconds to wait, at most, for the background counts after each "
                              "of three passes of visits before a page's repeat visits are timed")
+    parser.add_argument("--postgresql", action="store_true",
+                        help="time the pages on a PostgreSQL 15 server (started here) holding "
+                             "a copy of the SQLite corpus")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="kb-bench-web-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -284,7 +321,7 @@ def main() -> None:
     print(f"kb serve benchmark — Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}")
     try:
         for size in args.sizes:
-            run(size, work, args.rounds, args.settle)
+            run(size, work, args.rounds, args.settle, args.postgresql)
     finally:
         if args.keep is None:
             shutil.rmtree(work)

@@ -40,6 +40,16 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
 
 
+def on_backend(dialect: str, index: Index) -> Index:
+    """An index made on one backend only (migrations/env.py compares it there only).
+
+    PostgreSQL reads rows in `date_start DESC NULLS LAST` order (newest first, undated last)
+    from an index only if the index holds that order; SQLite cannot declare NULLS LAST in an
+    index, and needs not: its DESC puts NULLs last, so it reads its plain index backwards."""
+    index.info["dialect"] = dialect
+    return index.ddl_if(dialect=dialect)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -172,7 +182,7 @@ class Claim(Base):
     __tablename__ = "claim"
     __table_args__ = (
         CheckConstraint("length(text) > 0", name="text_not_empty"),
-        Index("ix_claim_date_start", "date_start", "id"),
+        on_backend("sqlite", Index("ix_claim_date_start", "date_start", "id")),
         Index("ix_claim_source_id", "source_id", "date_start"),
         # Ids are cited: a deleted claim's id is never given again (migration 0009).
         {"sqlite_autoincrement": True},
@@ -240,7 +250,8 @@ class ClaimTheme(Base):
 
     __tablename__ = "claim_theme"
     __table_args__ = (
-        Index("ix_claim_theme_newest", "theme_id", "date_start", "claim_id"),
+        on_backend("sqlite", Index("ix_claim_theme_newest", "theme_id", "date_start",
+                                   "claim_id")),
         {"sqlite_with_rowid": False},
     )
 
@@ -249,6 +260,14 @@ class ClaimTheme(Base):
         ForeignKey("claim.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     date_start: Mapped[dt.date | None] = mapped_column(Date)
+
+
+# Newest first, the undated last, read straight from the index on PostgreSQL too (0014).
+on_backend("postgresql", Index("ix_claim_date_start", Claim.date_start.desc().nulls_last(),
+                               Claim.id.desc()))
+on_backend("postgresql", Index("ix_claim_theme_newest", ClaimTheme.theme_id,
+                               ClaimTheme.date_start.desc().nulls_last(),
+                               ClaimTheme.claim_id.desc()))
 
 
 class ClaimActor(Base):
