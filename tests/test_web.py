@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -27,6 +28,7 @@ from kb.web.access import Access
 from kb.web.app import create_app
 from kb.web.timeline import svg
 from kb.web.views import href
+from tests.conftest import sqlite_only
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -894,6 +896,32 @@ def test_read_only_refuses_every_write(seeded: KB) -> None:
             assert web.get(page).status_code == 403, page
             assert web.post(page, data={"text": "x", "title": "x"}).status_code == 403, page
     assert seeded.dump() == before
+
+
+@sqlite_only
+def test_pages_naming_places_no_claim_is_about_read_while_another_process_writes(
+        seeded: KB, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading stores nothing, so takes no write lock: two visitors naming a country not
+    stored yet (France, the EU) were each refused as "busy" while the other held it."""
+    monkeypatch.setenv("KB_LOCK_TIMEOUT", "1")
+    german = int(seeded.ok("claim", "add", "--source", "ainews2026great", "--text",
+                           "German fabs", "--country", "DE"))
+    before = seeded.dump()
+    writer = sqlite3.connect(seeded.path)
+    writer.execute("BEGIN IMMEDIATE")  # another process writing, for as long as the test
+    try:
+        with client_for(seeded) as web:
+            for page in ("/countries/FR", "/claims?country=France&country=EU", "/countries/EU",
+                         "/compare?country=DE&country=EU", "/countries/FR/timeline",
+                         "/claims/facets?country=FR"):
+                response = web.get(page)
+                assert response.status_code == 200, (page, response.text[:300])
+            eu = web.get("/claims?country=EU&format=json").json()
+    finally:
+        writer.rollback()
+        writer.close()
+    # The EU's members count though nothing stored the region.
+    assert [c["id"] for c in eu] == [german] and seeded.dump() == before
 
 
 # Hostile text --------------------------------------------------------------------------------

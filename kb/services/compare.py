@@ -97,7 +97,7 @@ def _columns(session: Session, places: list[str]) -> dict[str, taxonomy.Places]:
     """Each place's column label (a country's code, a region's name), first naming first."""
     columns: dict[str, taxonomy.Places] = {}
     for name in places:
-        found = taxonomy.resolve_places(session, [name])
+        found = taxonomy.resolve_places(session, [name], store=False)
         label = found.countries[0].code if found.countries else found.regions[0].name
         columns.setdefault(label, found)
     return columns

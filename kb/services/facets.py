@@ -127,7 +127,8 @@ def claim_ids(session: Session, where: ClaimFilter) -> Any:
     groups = [[name] for name in where.countries] if where.all_countries else (
         [where.countries] if where.countries else [])
     for names in groups:
-        stmt = stmt.where(taxonomy.claim_ids_about(taxonomy.resolve_places(session, names)))
+        places = taxonomy.resolve_places(session, names, store=False)
+        stmt = stmt.where(taxonomy.claim_ids_about(places))
     return stmt.correlate(None)  # a subquery of its own, whatever tables the count reads
 
 

@@ -78,9 +78,11 @@ def select_claims(session: Session, where: ClaimFilter, ranked: bool = True) -> 
             by_id.append(taxonomy.claims_with_themes(ids))
     if where.countries and where.all_countries:
         for name in where.countries:  # one EXISTS per place: a claim about each of them
-            by_id.append(taxonomy.claims_about(taxonomy.resolve_places(session, [name])))
+            by_id.append(taxonomy.claims_about(
+                taxonomy.resolve_places(session, [name], store=False)))
     elif where.countries:
-        by_id.append(taxonomy.claims_about(taxonomy.resolve_places(session, where.countries)))
+        by_id.append(taxonomy.claims_about(
+            taxonomy.resolve_places(session, where.countries, store=False)))
     if where.source:
         stmt = stmt.where(Claim.source_id == sources.get(session, where.source).id)
     if where.actor:

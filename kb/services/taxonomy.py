@@ -21,7 +21,7 @@ from kb.models import (
     Region,
     Theme,
 )
-from kb.regions import BUILTIN_REGIONS
+from kb.regions import BUILTIN_REGIONS, BuiltinRegion
 from kb.services import notices
 from kb.suggest import did_you_mean
 
@@ -38,6 +38,22 @@ class Places:
 
     countries: list[Country] = field(default_factory=list)
     regions: list[Region] = field(default_factory=list)
+    # The members of a built-in region a filter names before anything stored it: read as
+    # named (`stored=False`), the region is a row not added, which lists no members.
+    unstored_members: set[str] = field(default_factory=set)
+
+    @property
+    def codes(self) -> list[str]:
+        """The countries' codes and their regions' members'."""
+        codes = {c.code for c in self.countries} | self.unstored_members
+        for region in self.regions:
+            codes.update(c.code for c in region.countries)
+        return sorted(codes)
+
+    @property
+    def region_ids(self) -> list[int]:
+        """The regions claims can be linked to: the stored ones."""
+        return [r.id for r in self.regions if r.id is not None]
 
 
 def country(session: Session, code: str) -> Country:
@@ -55,11 +71,18 @@ def find_region(session: Session, name: str) -> Region | None:
     stored = _stored_region(session, name)
     if stored is not None:
         return stored
+    builtin = _builtin_region(name)
+    if builtin is None:
+        return None
+    return _stored_region(session, builtin.name) or add_region(
+        session, builtin.name, builtin.countries, builtin.note)
+
+
+def _builtin_region(name: str) -> BuiltinRegion | None:
     wanted = normalize_name(name)
     for builtin in BUILTIN_REGIONS:
         if wanted in {normalize_name(n) for n in (builtin.name, *builtin.aliases)}:
-            return _stored_region(session, builtin.name) or add_region(
-                session, builtin.name, builtin.countries, builtin.note)
+            return builtin
     return None
 
 
@@ -71,8 +94,14 @@ def _stored_region(session: Session, name: str) -> Region | None:
     return None
 
 
-def resolve_places(session: Session, names: Iterable[str], field_name: str = "country") -> Places:
-    """Each name is a country (code, name or alias) or a region; anything else is refused."""
+def resolve_places(session: Session, names: Iterable[str], field_name: str = "country",
+                   store: bool = True) -> Places:
+    """Each name is a country (code, name or alias) or a region; anything else is refused.
+
+    A country or built-in region named for the first time is stored (a claim is about to be
+    linked to it); not with `store` false, for a filter, which only reads: a page naming a
+    country no claim is about must not take the write lock (two such pages at once, one was
+    refused as busy)."""
     places = Places()
     for name in names:
         known = _known_country(session, name)
@@ -82,11 +111,17 @@ def resolve_places(session: Session, names: Iterable[str], field_name: str = "co
             continue
         resolved = resolve_country(name)
         if resolved:
-            row = country(session, resolved[0])
+            code = resolved[0]
+            row = (country(session, code) if store else session.get(Country, code)
+                   or Country(code=code, name=name_of(code)))
             if row not in places.countries:
                 places.countries.append(row)
             continue
-        region = find_region(session, name)
+        region = find_region(session, name) if store else _stored_region(session, name)
+        builtin = _builtin_region(name) if region is None and not store else None
+        if builtin is not None:
+            region = Region(name=builtin.name, note=builtin.note)
+            places.unstored_members.update(builtin.countries)
         if region is None:
             raise Invalid(field_name, name, "not a known country or region"
                           + (did_you_mean(name, place_names(session)) or
@@ -383,15 +418,12 @@ def require_actor(session: Session, name: str) -> Actor:
 
 def claims_about(places: Places) -> ColumnElement[bool]:
     """Claims tagged with any of these countries, with any region, or a member of it."""
-    codes = {c.code for c in places.countries}
-    for region in places.regions:
-        codes.update(c.code for c in region.countries)
     by_country = exists().where(ClaimCountry.claim_id == Claim.id,
-                                ClaimCountry.country_code.in_(sorted(codes)))
-    if not places.regions:
+                                ClaimCountry.country_code.in_(places.codes))
+    if not places.region_ids:
         return by_country
     by_region = exists().where(ClaimRegion.claim_id == Claim.id,
-                               ClaimRegion.region_id.in_([r.id for r in places.regions]))
+                               ClaimRegion.region_id.in_(places.region_ids))
     return or_(by_country, by_region)
 
 
@@ -400,15 +432,12 @@ def claim_ids_about(places: Places) -> ColumnElement[bool]:
     country's ids come off its own index range instead of a probe per claim (38k ids for
     the US at 100k claims: 78 ms against 187 ms on a busy machine). A LIMITed listing keeps
     `claims_about`, which stops at its limit while walking claims newest first."""
-    codes = {c.code for c in places.countries}
-    for region in places.regions:
-        codes.update(c.code for c in region.countries)
     by_country = Claim.id.in_(select(ClaimCountry.claim_id).where(
-        ClaimCountry.country_code.in_(sorted(codes))))
-    if not places.regions:
+        ClaimCountry.country_code.in_(places.codes)))
+    if not places.region_ids:
         return by_country
     return or_(by_country, Claim.id.in_(select(ClaimRegion.claim_id).where(
-        ClaimRegion.region_id.in_([r.id for r in places.regions]))))
+        ClaimRegion.region_id.in_(places.region_ids))))
 
 
 def theme_ids(session: Session, paths: Iterable[str]) -> list[int]:

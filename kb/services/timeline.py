@@ -30,7 +30,7 @@ def per_month(session: Session, where: ClaimFilter, places: list[str]
     month = func.substr(Claim.date, 1, 7)  # a claim's date is YYYY[-MM[-DD]] text
     out: dict[str, dict[str, int]] = {}
     for name in places:
-        found = taxonomy.resolve_places(session, [name])
+        found = taxonomy.resolve_places(session, [name], store=False)
         label = found.countries[0].code if found.countries else found.regions[0].name
         stmt = (claim_ids(session, replace(base, countries=[name]))
                 .where(func.length(Claim.date) >= 7)

@@ -286,10 +286,10 @@ class Views:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read transaction that writes nothing: naming a country kb has not stored yet
-        stores it (taxonomy.resolve_places), which a page, and a read-only server, must not.
-        The database's version is read first, before the session reads anything, so what the
-        session counts is at least as new as the version (kb.web.cache)."""
+        """A read transaction that writes nothing (whatever a service might add is rolled
+        back: a page, and a read-only server, must not change the database). The database's
+        version is read first, before the session reads anything, so what the session counts
+        is at least as new as the version (kb.web.cache)."""
         with self.database.read() as session:
             session.info["kb_version"] = self.kept.version(session)
             savepoint = session.begin_nested()
@@ -688,7 +688,7 @@ class Views:
         try:
             where = replace(claim_filter(request.query_params), countries=[code])
             with self.read() as session:
-                places = taxonomy.resolve_places(session, [code])
+                places = taxonomy.resolve_places(session, [code], store=False)
         except KBError as error:
             return self.failed(request, error, self.wants_json(request))
         if places.countries:
