@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+# The largest id, limit or offset kb takes: PostgreSQL's INTEGER, what kb's ids are stored as
+# (SQLite's hold more; Python's ints any: a larger number is refused where it is read, not
+# left to overflow in the database driver).
+LARGEST_INTEGER = 2**31 - 1
+
 
 class KBError(Exception):
     """A refused operation (exit 1)."""

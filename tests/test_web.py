@@ -924,6 +924,27 @@ def test_pages_naming_places_no_claim_is_about_read_while_another_process_writes
     assert [c["id"] for c in eu] == [german] and seeded.dump() == before
 
 
+def test_numbers_past_an_id_are_not_found_or_refused_never_a_server_error(
+        web: TestClient, seeded: KB) -> None:
+    huge = "99999999999999999999999"
+    before = seeded.dump()
+    for page in (f"/claims/{huge}", f"/claims/{huge}/edit", f"/claims/{huge}/cite",
+                 f"/claims/{huge}/evidence/new", f"/claims/{huge}/history"):
+        response = web.get(page)
+        assert response.status_code == 404, page
+        assert f"claim {huge} not found" in response.text
+    refused = web.get(f"/claims?offset={huge}")
+    assert refused.status_code == 400
+    assert f"invalid offset '{huge}': expected at most 2147483647" in _unescaped(refused.text)
+    claim = first_claim(seeded)
+    form = web.post(f"/claims/{claim}/evidence/new", data={
+        "csrf_token": csrf(web, f"/claims/{claim}/evidence/new"), "relation": "supports",
+        "claim": huge})
+    assert form.status_code == 400
+    assert f"invalid claim '{huge}': expected a claim id" in _unescaped(form.text)
+    assert seeded.dump() == before
+
+
 # Hostile text --------------------------------------------------------------------------------
 
 

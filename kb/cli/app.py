@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
+from kb.errors import LARGEST_INTEGER
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 MAX_NOTICES = 5
+ID = click.IntRange(max=LARGEST_INTEGER)  # an id as kb stores it; larger is a usage error
+ID.name = "integer"  # "'abc' is not a valid integer", as before the range
 
 
 class App:

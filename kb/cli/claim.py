@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from kb.cli.app import App, pass_app
+from kb.cli.app import ID, App, pass_app
 from kb.cli.filters import claim_filters, make_filter
 from kb.cli.output import emit, emit_one, format_option
 
@@ -151,7 +151,7 @@ def list_claims(app: App, where: ClaimFilter, fmt: str) -> int:
 
 
 @claim_group.command("show")
-@click.argument("claim_id", type=int)
+@click.argument("claim_id", type=ID)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.option("--cite", "style", metavar="STYLE",
               help="Add the formatted citation: apa, chicago-author-date, mla, ieee, harvard.")
@@ -223,7 +223,7 @@ def _quote_line(record: dict[str, Any]) -> str | None:
 
 
 @claim_group.command("edit")
-@click.argument("claim_id", type=int)
+@click.argument("claim_id", type=ID)
 @click.option("--source", "source_key", metavar="KEY", help="Move it to another source.")
 @claim_options
 @list_change_options
@@ -251,7 +251,7 @@ def edit(app: App, claim_id: int, source_key: str | None, **options: Any) -> Non
 
 
 @claim_group.command("rm")
-@click.argument("claim_id", type=int, required=False)
+@click.argument("claim_id", type=ID, required=False)
 @click.option("--all", "every", is_flag=True,
               help="Remove every claim the filters match (asks first, or --yes).")
 @claim_filters
@@ -334,7 +334,7 @@ def remove_all(app: App, where: ClaimFilter, every: bool, yes: bool, force: bool
 
 
 @claim_group.command("history")
-@click.argument("claim_id", type=int)
+@click.argument("claim_id", type=ID)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @pass_app
 def history(app: App, claim_id: int, fmt: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from kb.cli.app import App, pass_app
+from kb.cli.app import ID, App, pass_app
 
 
 @click.group("evidence")
@@ -18,12 +18,12 @@ def evidence_group() -> None:
 
 
 @evidence_group.command("add")
-@click.argument("claim_id", type=int)
+@click.argument("claim_id", type=ID)
 @click.option("--supports", "relations", flag_value="supports", multiple=True)
 @click.option("--refutes", "relations", flag_value="refutes", multiple=True)
 @click.option("--qualifies", "relations", flag_value="qualifies", multiple=True)
 @click.option("--source", "source_key", metavar="KEY", help="A source as the evidence.")
-@click.option("--claim", "evidence_claim", type=int, metavar="ID",
+@click.option("--claim", "evidence_claim", type=ID, metavar="ID",
               help="Another claim as the evidence.")
 @click.option("--quote", help="The verbatim words of the evidence.")
 @click.option("--locator", help="Where in the evidence: 'p. 41', 'para. 3'.")
@@ -58,7 +58,7 @@ def add(ctx: click.Context, claim_id: int, relations: tuple[str, ...], source_ke
 
 
 @evidence_group.command("rm")
-@click.argument("evidence_id", type=int)
+@click.argument("evidence_id", type=ID)
 @pass_app
 def rm(app: App, evidence_id: int) -> None:
     """Remove one evidence link.

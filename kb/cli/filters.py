@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from kb.errors import LARGEST_INTEGER
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -42,7 +44,7 @@ FILTER_OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
                           "candidate, not-found, no-text, unchecked.")),
     "include_retracted": ("--include-retracted", dict(
         is_flag=True, help="Also retracted claims (hidden by default).")),
-    "limit": ("--limit", dict(type=click.IntRange(min=0), metavar="N",
+    "limit": ("--limit", dict(type=click.IntRange(0, LARGEST_INTEGER), metavar="N",
                               help="At most N claims.")),
 }
 

@@ -8,11 +8,12 @@ from typing import Any
 
 import click
 
-from kb.cli.app import App, pass_app
+from kb.cli.app import ID, App, pass_app
 from kb.cli.claim import claim_group
 from kb.cli.filters import claim_filters, make_filter
 from kb.cli.output import emit, format_option
 from kb.cli.source import source_group
+from kb.errors import LARGEST_INTEGER
 
 
 @source_group.command("attach")
@@ -136,7 +137,7 @@ def retract_source(app: App, key: str, reason: str | None, notice_doi: str | Non
 
 
 @claim_group.command("retract")
-@click.argument("claim_id", type=int)
+@click.argument("claim_id", type=ID)
 @click.option("--reason", required=True, help="Why it is withdrawn.")
 @pass_app
 def retract_claim(app: App, claim_id: int, reason: str) -> None:
@@ -154,8 +155,8 @@ def retract_claim(app: App, claim_id: int, reason: str) -> None:
 
 
 @claim_group.command("supersede")
-@click.argument("claim_id", type=int)
-@click.option("--by", "by", type=int, required=True, metavar="ID2",
+@click.argument("claim_id", type=ID)
+@click.option("--by", "by", type=ID, required=True, metavar="ID2",
               help="The claim that replaces it.")
 @pass_app
 def supersede(app: App, claim_id: int, by: int) -> None:
@@ -184,7 +185,7 @@ def quote_group() -> None:
 
 
 @quote_group.command("verify")
-@click.option("--claim", "claim_ids", type=int, multiple=True, metavar="ID",
+@click.option("--claim", "claim_ids", type=ID, multiple=True, metavar="ID",
               help="Only this claim; repeatable.")
 @claim_filters
 @format_option
@@ -229,7 +230,7 @@ def verify(app: App, claim_ids: tuple[int, ...], fmt: str, **options: Any) -> No
 
 
 @quote_group.command("accept")
-@click.argument("claim_id", type=int)
+@click.argument("claim_id", type=ID)
 @pass_app
 def accept(app: App, claim_id: int) -> None:
     """Accept a candidate passage as the quote's place: it then counts as verified.
@@ -272,7 +273,8 @@ def orphans(app: App, key: str | None, fmt: str) -> None:
 @click.option("--since", metavar="D", help="Changes on or after D (YYYY[-MM[-DD]]).")
 @click.option("--source", "source", metavar="KEY", help="Changes to this source and its claims.")
 @click.option("--by", "by", metavar="USER", help="Changes made by USER.")
-@click.option("--limit", type=click.IntRange(min=0), metavar="N", help="The N latest.")
+@click.option("--limit", type=click.IntRange(0, LARGEST_INTEGER), metavar="N",
+              help="The N latest.")
 @format_option
 @pass_app
 def log(app: App, since: str | None, source: str | None, by: str | None, limit: int | None,

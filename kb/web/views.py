@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from kb.errors import Busy, Conflict, Invalid, KBError, NotFound
+from kb.errors import LARGEST_INTEGER, Busy, Conflict, Invalid, KBError, NotFound
 from kb.formats.reference import CSL_TYPES
 from kb.services.query import ClaimFilter
 from kb.services.source_query import SourceFilter
@@ -124,6 +124,8 @@ def _number(params: QueryParams | FormData, name: str, default: int | None,
         return default
     if not raw.isdigit():
         raise Invalid(name, raw, "expected a whole number, 0 or more")
+    if int(raw) > LARGEST_INTEGER:
+        raise Invalid(name, raw, f"expected at most {LARGEST_INTEGER}")
     return min(int(raw), most) if most is not None else int(raw)
 
 
@@ -883,7 +885,8 @@ class Views:
 
         def add(session: Session, form: FormData) -> str:
             raw_claim = _one(form, "claim")
-            if raw_claim is not None and not raw_claim.isdigit():
+            if raw_claim is not None and not (raw_claim.isdigit()
+                                              and int(raw_claim) <= LARGEST_INTEGER):
                 raise Invalid("claim", raw_claim, "expected a claim id")
             link = evidence.add(
                 session, claim_id, _one(form, "relation") or "",
