@@ -118,14 +118,33 @@ def listed(page: Page) -> list[int]:
 
 
 def test_search_as_you_type(signed_in: Page, seeded: KB) -> None:
+    def matching(query: str) -> list[int]:
+        return [c["id"] for c in json.loads(seeded.ok(
+            "claim", "list", "--search", query, "--limit", "50", "--format", "json"))]
+
     page = signed_in
-    expected = [c["id"] for c in json.loads(seeded.ok("claim", "list", "--search", "chips",
-                                                      "--limit", "50", "--format", "json"))]
-    assert expected
-    page.locator('input[name="q"]').press_sequentially("chips", delay=30)
-    page.wait_for_url(re.compile(r"/claims\?q=chips$"))  # htmx pushed the address
+    search = page.locator('input[name="q"]')
+    # The word being typed is a prefix: "chi" already finds the claims about chips.
+    search.press_sequentially("chi", delay=30)
+    page.wait_for_url(re.compile(r"/claims\?q=chi\*$"))  # htmx pushed the address
+    expected = matching("chi*")
+    assert expected and set(matching("chips")) <= set(expected)
     expect(page.locator("#results ol.claims > li")).to_have_count(len(expected))
     assert listed(page) == expected
+    search.press_sequentially("ps", delay=30)
+    page.wait_for_url(re.compile(r"/claims\?q=chips\*$"))
+    expect(page.locator("#results ol.claims > li")).to_have_count(len(matching("chips*")))
+    # A quote still open asks nothing (no error, the list stays) until it closes.
+    search.fill("")
+    page.wait_for_url(re.compile(r"/claims\?q=$"))
+    shown = listed(page)
+    search.press_sequentially('"export', delay=30)
+    page.wait_for_timeout(600)  # past the 300 ms the box waits before asking
+    assert page.url.endswith("/claims?q=") and listed(page) == shown
+    assert page.locator("#error").count() == 0
+    search.press_sequentially(' controls"', delay=30)
+    page.wait_for_url(re.compile(r"/claims\?q=%22export(%20|\+)controls%22$"))
+    assert listed(page) == matching('"export controls"')
     assert page.locator("h1").first.inner_text() == "Claims"  # the page was not reloaded
     assert page.csp_errors == []  # type: ignore[attr-defined]
 

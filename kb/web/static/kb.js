@@ -1,5 +1,5 @@
-// kb serve: the cite menu's copy buttons. A file, not inline script: the page's
-// Content-Security-Policy allows scripts from 'self' only.
+// kb serve: the cite menu's copy buttons, and search as you type. A file, not inline script:
+// the page's Content-Security-Policy allows scripts from 'self' only.
 (function () {
   "use strict";
 
@@ -36,5 +36,22 @@
     }, function () {
       button.textContent = "Select and copy by hand";
     });
+  });
+
+  // Search as you type: the word being typed is a prefix ("chi" finds "chips"), and the
+  // address the page pushes says so (q=chi*); while a quote is open, nothing is asked.
+  // (Enter submits the query as typed.)
+  document.addEventListener("htmx:configRequest", function (event) {
+    var input = event.detail.elt;
+    if (!input || input.type !== "search" || input.name !== "q") { return; }
+    var typed = input.value;
+    if ((typed.match(/"/g) || []).length % 2 === 1) {
+      event.preventDefault();
+      return;
+    }
+    var last = /(?:^|\s)([\p{L}\p{N}]{3,})$/u.exec(typed);
+    if (last && !/^(AND|OR|NOT)$/.test(last[1])) {
+      event.detail.parameters.q = typed + "*";
+    }
   });
 })();
