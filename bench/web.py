@@ -150,6 +150,7 @@ def pages(rng: random.Random, size: int, tools: Any) -> dict[str, Callable[[], s
             f"/compare?country={rng.choice(countries[:2])}&country={rng.choice(countries[2:4])}"
             "&depth=2"),
         "/countries": lambda: "/countries",
+        "/themes": lambda: "/themes",
         "/sources": lambda: "/sources",
     }
 

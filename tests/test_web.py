@@ -456,7 +456,7 @@ def test_counts_over_every_claim_are_kept_until_the_database_changes(seeded: KB)
 
 def test_counts_past_the_page_s_budget_come_in_when_counted(
         seeded: KB, monkeypatch: pytest.MonkeyPatch) -> None:
-    """/countries and a timeline answer at once without counts they have no time for, count
+    """/countries, /themes and a timeline answer at once without counts they have no time for, count
     them in the background and ask again (htmx, every second) until they have them."""
     import kb.web.views
 
@@ -485,6 +485,13 @@ def test_counts_past_the_page_s_budget_come_in_when_counted(
         months = Counter(f"CN {c['date'][:7]}" for c in json.loads(seeded.ok(
             "claim", "list", "--country", "CN", "--format", "json")) if len(c["date"] or "") >= 7)
         assert timeline_bars(until_counted(client, "/countries/CN/timeline")) == months
+        first = client.get("/themes").text
+        assert again(first, "/themes") and "Counting the claims under each theme" in first
+        shown_themes = re.findall(r'<td><a href="/themes/[^"]*">([^<]*)</a></td><td>(\d+)</td>'
+                                  r"<td>(\d+)</td>", until_counted(client, "/themes"))
+        assert [(t, int(own), int(every)) for t, own, every in shown_themes] == [
+            (row["theme"], row["claims"], row["with_subthemes"])
+            for row in json.loads(seeded.ok("themes", "--format", "json"))]
     monkeypatch.setattr(kb.web.views, "BACKGROUND_COUNTS", 0.0)  # no more time to be had
     with client_for(seeded) as client:
         html = client.get("/countries/US/timeline").text
@@ -942,6 +949,19 @@ def test_numbers_past_an_id_are_not_found_or_refused_never_a_server_error(
         "claim": huge})
     assert form.status_code == 400
     assert f"invalid claim '{huge}': expected a claim id" in _unescaped(form.text)
+    assert seeded.dump() == before
+
+
+def test_kb_serve_warms_up_through_the_token_and_changes_nothing(seeded: KB) -> None:
+    from kb.web.app import WARM_UP, warm_up
+
+    before = seeded.dump()
+    database = Database(seeded.url)
+    OPENED.append(database)
+    app = create_app(database, Access(token=TOKEN))
+    STARTED.append(app)
+    assert warm_up(app, TOKEN) == dict.fromkeys(WARM_UP, 200)
+    assert warm_up(app, "not-the-token") == dict.fromkeys(WARM_UP, 401)
     assert seeded.dump() == before
 
 

@@ -34,7 +34,7 @@ def serve(app: App, host: str, port: int, read_only: bool) -> None:
         import uvicorn
 
         from kb.web.access import Access
-        from kb.web.app import create_app
+        from kb.web.app import create_app, warm_up
     except ImportError as exc:
         raise click.ClickException(
             f"kb serve needs the web extra ({exc.name} is missing): pip install 'kb[web]'"
@@ -46,6 +46,7 @@ def serve(app: App, host: str, port: int, read_only: bool) -> None:
             port = int(probe.getsockname()[1])
     token = secrets.token_urlsafe(24)
     web = create_app(database, Access(token=token, read_only=read_only, port=port))
+    warm_up(web, token)  # the first visits' compiling, done before anyone waits on it
     # What is loaded now (modules, mapped classes, templates) lives as long as the server: the
     # collector stops walking it, whose full collections held a page up to ~50 ms at 100k.
     gc.freeze()
