@@ -191,7 +191,11 @@ def test_a_claim_page_shows_quote_standing_evidence_history_and_cite_menu(
     html = web.get(f"/claims/{claim['id']}").text
     assert claim["quote"] and _escaped(claim["quote"]) in html
     assert 'id="standing">supported<' in html
-    assert "piece of evidence supports it" in html or "pieces of evidence supports it" in html
+    links = json.loads(seeded.ok("claim", "show", str(claim["id"]), "--format", "json"))
+    supports = sum(1 for e in links["evidence"] if e["relation"] == "supports")
+    refutes = sum(1 for e in links["evidence"] if e["relation"] == "refutes")
+    assert supports == 1 and refutes == 0  # the seed's: one each way would be contested
+    assert '<span id="why">1 piece of evidence supports it; no evidence refutes it.</span>' in html
     assert 'id="evidence"' in html and 'id="history"' in html
     assert f"[@{claim['source']}" in html  # the pinpoint citation
     bibtex = re.search(r'id="cite-bibtex">([^<]*)', html)
@@ -805,6 +809,9 @@ def test_a_researcher_adds_a_source_a_claim_and_evidence(kb: KB) -> None:
         assert after["countries"] == ["TW"] and after["actors"] == ["TSMC"]
         history = web.get(f"/claims/{claim_id}").text
         assert "edited" in history
+        # Lists as their items, nothing as "(none)", not Python's reprs.
+        assert "<li>actors: ASML, TSMC → TSMC</li>" in history
+        assert "<li>quote: ninety percent → (none)</li>" in history
 
 
 def test_the_edit_form_is_filled_with_the_claim(web: TestClient, seeded: KB) -> None:
@@ -963,6 +970,14 @@ def test_kb_serve_warms_up_through_the_token_and_changes_nothing(seeded: KB) -> 
     assert warm_up(app, TOKEN) == dict.fromkeys(WARM_UP, 200)
     assert warm_up(app, "not-the-token") == dict.fromkeys(WARM_UP, 401)
     assert seeded.dump() == before
+
+
+def test_a_source_key_ending_in_text_opens_its_source(web: TestClient, seeded: KB) -> None:
+    seeded.ok("source", "add", "--title", "An odd key", "--key", "odd/text")
+    page = web.get("/sources/odd/text")
+    assert page.status_code == 200 and "<h1>An odd key" in page.text
+    # The text page of a source that has one is unchanged.
+    assert "text version 1" in web.get("/sources/ainews2026great/text").text
 
 
 # Hostile text --------------------------------------------------------------------------------

@@ -42,8 +42,8 @@ ASK_FOR_TOKEN = """<!doctype html>
 <link rel="stylesheet" href="/static/kb.css"></head>
 <body><main class="narrow"><h1>kb needs its token</h1>
 <p>Open the address <code>kb serve</code> printed (it ends in <code>?token=...</code>),
-or paste the token here.</p>
-<form method="get" action="/"><label>Token <input name="token" type="password"
+or paste the token here (this page's address is kept).</p>
+<form method="get"><label>Token <input name="token" type="password"
 autocomplete="off" required></label> <button>Open</button></form></main></body></html>
 """
 

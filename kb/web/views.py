@@ -207,21 +207,34 @@ def form_list(form: FormData, name: str, commas: bool) -> list[str]:
     return [item for raw in form.getlist(name) for item in split_list(str(raw), commas)]
 
 
+def shown_value(value: Any) -> str:
+    """A field's value in a history line: a list as its items, nothing as "(none)"."""
+    if value in (None, "", [], {}):
+        return "(none)"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
 def standing_why(record: dict[str, Any]) -> str:
     """A sentence saying which evidence gives the claim its standing."""
     counts = {r: sum(1 for e in record["evidence"] if e["relation"] == r)
               for r in ("supports", "refutes", "qualifies")}
 
-    def n(relation: str, verb: str) -> str:
+    def n(relation: str, does: str, do: str) -> str:
         count = counts[relation]
-        return f"{count} piece{'s' if count != 1 else ''} of evidence {verb}"
+        if count == 0:
+            return f"no evidence {does}"
+        return (f"1 piece of evidence {does}" if count == 1
+                else f"{count} pieces of evidence {do}")
 
     if not any(counts.values()):
         return "No evidence is linked yet."
-    parts = [n("supports", "supports it"), n("refutes", "refutes it")]
+    parts = [n("supports", "supports it", "support it"), n("refutes", "refutes it", "refute it")]
     if counts["qualifies"]:
-        parts.append(n("qualifies", "qualifies it (which settles nothing)"))
-    return "; ".join(parts) + "."
+        parts.append(n("qualifies", "qualifies it", "qualify it") + " (which settles nothing)")
+    sentence = "; ".join(parts) + "."
+    return sentence[0].upper() + sentence[1:]
 
 
 class Views:
@@ -244,6 +257,7 @@ class Views:
         self.env.filters["pair"] = lambda value, name: (name, value)
         self.env.filters["short"] = lambda text, n=140: (
             text if len(text) <= n else text[: n - 1] + "…")
+        self.env.filters["shown"] = shown_value
         self._citations: dict[tuple[str, str, str], str] = {}
         self.kept = Versioned(database if keep_counts else None)
         self._background = ThreadPoolExecutor(1, thread_name_prefix="kb-counts")
@@ -642,9 +656,17 @@ class Views:
     def source_text(self, request: Request) -> Response:
         """A stored text whole, with one claim's quote marked (`?claim=ID`) and an id to
         scroll to (`#passage`): the claim page's "full text" link."""
+        from kb.models import Source
         from kb.services import texts
 
         key = request.path_params["key"]
+        whole = f"{key}/text"
+        with self.read() as session:  # a key may itself end in "/text": that source's page
+            named = session.scalar(select(Source.key).where(Source.key.in_([key, whole])
+                                                            ).order_by(Source.key))
+        if named == whole:
+            request.scope["path_params"]["key"] = whole
+            return self.source(request)
 
         def work(session: Session) -> Response:
             version = _number(request.query_params, "version", None)
