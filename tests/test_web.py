@@ -980,6 +980,23 @@ def test_a_source_key_ending_in_text_opens_its_source(web: TestClient, seeded: K
     assert "text version 1" in web.get("/sources/ainews2026great/text").text
 
 
+def test_pages_say_what_their_numbers_and_links_mean(web: TestClient, seeded: KB) -> None:
+    chosen = web.get("/claims?country=CN").text  # a second country widens the list
+    assert re.search(r'data-facet="country">\s*(?:\{#.*?#\}\s*)?<h3>Country <span[^>]*>\(any of\)',
+                     chosen) and "<h3>Theme</h3>" in chosen
+    rows = json.loads(seeded.ok("compare", "--country", "US", "--country", "CN",
+                                "--format", "json"))
+    shown = re.findall(r'cell-count">(\d+) claims?<', web.get(
+        "/compare?country=US&country=CN").text)
+    assert [int(n) for n in shown] == [len(row["countries"][c]) for row in rows
+                                       for c in ("US", "CN") if row["countries"][c]]
+    past = web.get("/claims?offset=1000").text
+    assert "No claims past the first 1000." in past and "No claims match." not in past
+    ranked = web.get("/claims?q=China&limit=3&offset=3").text
+    assert "← Better matches" in ranked and "Newer" not in ranked
+    assert "<h1>Africa</h1>" in web.get("/countries/Africa").text
+
+
 # Hostile text --------------------------------------------------------------------------------
 
 
