@@ -247,6 +247,14 @@ def test_source_page_groups_claims_by_theme_and_names_who_reported_it(
                     "reported_by"]]
     for source in reported:
         assert "Reported by" in web.get(f"/sources/{source['key']}").text
+    # What the reference says beyond the citation: its note, language; an organisation as
+    # named, without BibTeX's braces.
+    npr = json.loads(seeded.ok("source", "show", "npr2026china", "--format", "json"))
+    html = web.get("/sources/npr2026china").text
+    assert f'<p class="note">{_escaped(npr["note"])}</p>' in html and "language en" in html
+    seeded.ok("source", "add", "--title", "Annual report", "--author", "{World Bank}",
+              "--key", "wb2025")
+    assert "World Bank · " in web.get("/sources/wb2025").text
 
 
 def test_facets_count_within_the_filter_and_link_back(web: TestClient, seeded: KB) -> None:

@@ -258,6 +258,9 @@ class Views:
         self.env.filters["short"] = lambda text, n=140: (
             text if len(text) <= n else text[: n - 1] + "…")
         self.env.filters["shown"] = shown_value
+        # An organisation is kept as BibTeX keeps it, braced whole ("{World Bank}").
+        self.env.filters["person"] = lambda name: (
+            name[1:-1] if name.startswith("{") and name.endswith("}") else name)
         self._citations: dict[tuple[str, str, str], str] = {}
         self.kept = Versioned(database if keep_counts else None)
         self._background = ThreadPoolExecutor(1, thread_name_prefix="kb-counts")
