@@ -1005,6 +1005,24 @@ def test_pages_say_what_their_numbers_and_links_mean(web: TestClient, seeded: KB
     assert "<h1>Africa</h1>" in web.get("/countries/Africa").text
 
 
+def test_a_search_marks_its_words_and_says_where_else_a_claim_matched(
+        web: TestClient, seeded: KB) -> None:
+    made = seeded.ok("claim", "add", "--source", "ainews2026great", "--text",
+                     '<b>Chips</b> & "39" wafers', "--quote", "more wafers")
+    html = web.get("/claims?q=chips+OR+39").text  # "39" must not mark inside an entity
+    assert ('<span class="text">&lt;b&gt;<mark>Chips</mark>&lt;/b&gt; &amp; &#34;<mark>39</mark>'
+            "&#34; wafers</span>") in html
+    assert f'<li id="claim-{made.strip()}">' in html
+    # A claim matched by its source's title alone says so; one matched by its quote shows it.
+    titled = web.get("/claims?q=Washington").text
+    shown = len(re.findall(r'<span class="text">[^\n]*<mark>', titled)) + titled.count(
+        '<div class="quote-match">')
+    said = titled.count('class="muted why-matched"')
+    assert said > shown and said + shown == titled.count('<li id="claim-')
+    quoted = web.get("/claims?q=more").text
+    assert '<div class="quote-match">“<mark>more</mark> wafers”</div>' in quoted
+
+
 # Hostile text --------------------------------------------------------------------------------
 
 

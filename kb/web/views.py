@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote, unquote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 from sqlalchemy import bindparam, select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -33,6 +34,7 @@ from kb.services.source_query import SourceFilter
 from kb.web.cache import Budgeted, Versioned
 
 if TYPE_CHECKING:
+    import re
     from collections.abc import Callable, Hashable, Iterator
 
     from sqlalchemy.orm import Session
@@ -207,6 +209,24 @@ def form_list(form: FormData, name: str, commas: bool) -> list[str]:
     return [item for raw in form.getlist(name) for item in split_list(str(raw), commas)]
 
 
+def search_marks(query: str | None) -> re.Pattern[str] | None:
+    """The searched words to mark in a listing (none for a query of NOT terms alone)."""
+    from kb.services.search import highlighter
+
+    marks = highlighter(query) if query else None
+    return marks if marks is not None and marks.pattern != r"\b()\b" else None
+
+
+def marked(text: str, marks: re.Pattern[str] | None) -> Markup | str:
+    """`text` with the searched words in <mark>, escaped piece by piece (escaping first
+    would let a search for "39" mark the inside of &#39;)."""
+    if not marks or not text:
+        return text
+    pieces = marks.split(text)  # the pattern's one group: matches at odd positions
+    return Markup("".join(f"<mark>{escape(p)}</mark>" if i % 2 else str(escape(p))
+                          for i, p in enumerate(pieces)))
+
+
 def shown_value(value: Any) -> str:
     """A field's value in a history line: a list as its items, nothing as "(none)"."""
     if value in (None, "", [], {}):
@@ -258,6 +278,7 @@ class Views:
         self.env.filters["short"] = lambda text, n=140: (
             text if len(text) <= n else text[: n - 1] + "…")
         self.env.filters["shown"] = shown_value
+        self.env.filters["marked"] = marked
         # An organisation is kept as BibTeX keeps it, braced whole ("{World Bank}").
         self.env.filters["person"] = lambda name: (
             name[1:-1] if name.startswith("{") and name.endswith("}") else name)
@@ -471,7 +492,7 @@ class Views:
             context = dict(
                 title=title, rows=rows, more=more, limit=limit, offset=offset, ranked=ranked,
                 where=where, pairs=pairs, facets=counted.counts,
-                facets_complete=counted.complete,
+                facets_complete=counted.complete, marks=search_marks(where.search),
                 page_pairs=[*pairs, *([("limit", str(limit))] if limit != PAGE else []),
                             *([("rank", "all")] if rank == "all" else []),
                             *([] if ranked else [("rank", "latest")])],
