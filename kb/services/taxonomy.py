@@ -119,9 +119,11 @@ def resolve_places(session: Session, names: Iterable[str], field_name: str = "co
             continue
         region = find_region(session, name) if store else _stored_region(session, name)
         builtin = _builtin_region(name) if region is None and not store else None
-        if builtin is not None:
-            region = Region(name=builtin.name, note=builtin.note)
-            places.unstored_members.update(builtin.countries)
+        if builtin is not None:  # named by an alias ("EU"), stored or not yet
+            region = _stored_region(session, builtin.name)
+            if region is None:
+                region = Region(name=builtin.name, note=builtin.note)
+                places.unstored_members.update(builtin.countries)
         if region is None:
             raise Invalid(field_name, name, "not a known country or region"
                           + (did_you_mean(name, place_names(session)) or
