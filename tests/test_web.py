@@ -1008,7 +1008,7 @@ def test_pages_say_what_their_numbers_and_links_mean(web: TestClient, seeded: KB
 def test_a_search_marks_its_words_and_says_where_else_a_claim_matched(
         web: TestClient, seeded: KB) -> None:
     made = seeded.ok("claim", "add", "--source", "ainews2026great", "--text",
-                     '<b>Chips</b> & "39" wafers', "--quote", "more wafers")
+                     '<b>Chips</b> & "39" wafers', "--quote", "fresh wafers")
     html = web.get("/claims?q=chips+OR+39").text  # "39" must not mark inside an entity
     assert ('<span class="text">&lt;b&gt;<mark>Chips</mark>&lt;/b&gt; &amp; &#34;<mark>39</mark>'
             "&#34; wafers</span>") in html
@@ -1019,8 +1019,8 @@ def test_a_search_marks_its_words_and_says_where_else_a_claim_matched(
         '<div class="quote-match">')
     said = titled.count('class="muted why-matched"')
     assert said > shown and said + shown == titled.count('<li id="claim-')
-    quoted = web.get("/claims?q=more").text
-    assert '<div class="quote-match">“<mark>more</mark> wafers”</div>' in quoted
+    quoted = web.get("/claims?q=fresh").text
+    assert '<div class="quote-match">“<mark>fresh</mark> wafers”</div>' in quoted
 
 
 # Hostile text --------------------------------------------------------------------------------
