@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote, unquote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup, escape
 from sqlalchemy import bindparam, select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -217,14 +216,13 @@ def search_marks(query: str | None) -> re.Pattern[str] | None:
     return marks if marks is not None and marks.pattern != r"\b()\b" else None
 
 
-def marked(text: str, marks: re.Pattern[str] | None) -> Markup | str:
-    """`text` with the searched words in <mark>, escaped piece by piece (escaping first
-    would let a search for "39" mark the inside of &#39;)."""
+def marked(text: str, marks: re.Pattern[str] | None) -> list[tuple[str, bool]]:
+    """`text` as pieces, each with whether a searched word (the template escapes each and
+    wraps the words in <mark>)."""
     if not marks or not text:
-        return text
-    pieces = marks.split(text)  # the pattern's one group: matches at odd positions
-    return Markup("".join(f"<mark>{escape(p)}</mark>" if i % 2 else str(escape(p))
-                          for i, p in enumerate(pieces)))
+        return [(text, False)]
+    pieces = marks.split(text)  # the pattern's one group: the words at odd positions
+    return [(piece, i % 2 == 1) for i, piece in enumerate(pieces) if piece]
 
 
 def shown_value(value: Any) -> str:
