@@ -263,9 +263,9 @@ class ClaimTheme(Base):
 
 
 # Newest first, the undated last, read straight from the index on PostgreSQL too (0014).
-on_backend("postgresql", Index("ix_claim_date_start", Claim.date_start.desc().nulls_last(),
+on_backend("postgresql", Index("ix_claim_newest_first", Claim.date_start.desc().nulls_last(),
                                Claim.id.desc()))
-on_backend("postgresql", Index("ix_claim_theme_newest", ClaimTheme.theme_id,
+on_backend("postgresql", Index("ix_claim_theme_newest_first", ClaimTheme.theme_id,
                                ClaimTheme.date_start.desc().nulls_last(),
                                ClaimTheme.claim_id.desc()))
 

@@ -135,7 +135,7 @@ class PipedImport:
             with engine.connect() as conn:
                 return self.claims >= 20_000 and bool(conn.execute(text(
                     "SELECT count(*) FROM pg_stat_activity WHERE backend_xid IS NOT NULL "
-                    "AND pid <> pg_backend_pid()")).scalar())
+                    "AND pid <> pg_backend_pid() AND datname = current_database()")).scalar())
         finally:
             engine.dispose()
 
@@ -144,7 +144,8 @@ class PipedImport:
         return self.process.wait(timeout=120)
 
     def kill(self) -> None:
-        os.kill(self.process.pid, signal.SIGKILL)
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait()
         with contextlib.suppress(BrokenPipeError):
             self.pipe.close()
@@ -155,9 +156,11 @@ def test_an_import_killed_halfway_leaves_the_database_as_it_was(seeded: KB,
                                                                  tmp_path: Path) -> None:
     before = seeded.dump()
     importing = PipedImport(seeded, tmp_path)
-    importing.feed_until_spilled()
-    assert importing.process.poll() is None
-    importing.kill()
+    try:
+        importing.feed_until_spilled()
+        assert importing.process.poll() is None
+    finally:
+        importing.kill()
     assert seeded.dump() == before
     assert seeded.ok("claim", "add", "--source", "npr2026china", "--text", "still usable")
 
@@ -166,12 +169,16 @@ def test_an_import_killed_halfway_leaves_the_database_as_it_was(seeded: KB,
 @pytest.mark.slow
 def test_backup_is_consistent_while_another_process_writes(seeded: KB, tmp_path: Path) -> None:
     importing = PipedImport(seeded, tmp_path)
-    importing.feed_until_spilled()
     target = tmp_path / "copy.sqlite3"
-    seeded.ok("backup", str(target))
-    # The import was writing (uncommitted) before the backup began and is still running: the
-    # backup copied the database as it was before it, not half of it.
-    assert importing.process.poll() is None
+    try:
+        importing.feed_until_spilled()
+        seeded.ok("backup", str(target))
+        # The import was writing (uncommitted) before the backup began and is still running:
+        # the backup copied the database as it was before it, not half of it.
+        assert importing.process.poll() is None
+    except BaseException:
+        importing.kill()  # not left blocked on its pipe until pytest ends
+        raise
     with sqlite3.connect(target) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert conn.execute("SELECT count(*) FROM claim").fetchone()[0] == 42

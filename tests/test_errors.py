@@ -70,9 +70,11 @@ CASES = [
     (["claim", "edit", "999", "--text", "x"], 1, "Error: claim 999 not found"),
     # Numbers past what an id column holds: a usage error, not the driver's overflow.
     (["claim", "show", "99999999999999999999999"], 2, "Error: Invalid value for 'CLAIM_ID': "
-     "99999999999999999999999 is not in the range x<=2147483647."),
+     "99999999999999999999999 is not in the range -2147483648<=x<=2147483647."),
     (["evidence", "add", "1", "--supports", "--claim", "2147483648"], 2, "Error: Invalid "
-     "value for '--claim': 2147483648 is not in the range x<=2147483647."),
+     "value for '--claim': 2147483648 is not in the range -2147483648<=x<=2147483647."),
+    (["claim", "show", "--", "-99999999999999999999999"], 2, "Error: Invalid value for "
+     "'CLAIM_ID': -99999999999999999999999 is not in the range -2147483648<=x<=2147483647."),
     (["claim", "list", "--limit", "9223372036854775808"], 2, "Error: Invalid value for "
      "'--limit': 9223372036854775808 is not in the range 0<=x<=2147483647."),
 ]

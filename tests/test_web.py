@@ -501,9 +501,12 @@ def test_counts_past_the_page_s_budget_come_in_when_counted(
         assert again(first, "/themes") and "Counting the claims under each theme" in first
         shown_themes = re.findall(r'<td><a href="/themes/[^"]*">([^<]*)</a></td><td>(\d+)</td>'
                                   r"<td>(\d+)</td>", until_counted(client, "/themes"))
+        themes = json.loads(seeded.ok("themes", "--format", "json"))
         assert [(t, int(own), int(every)) for t, own, every in shown_themes] == [
-            (row["theme"], row["claims"], row["with_subthemes"])
-            for row in json.loads(seeded.ok("themes", "--format", "json"))]
+            (row["theme"], row["claims"], row["with_subthemes"]) for row in themes]
+        # Before its counts, the page lists the same themes (their parents too).
+        assert re.findall(r'<td><a href="/themes/[^"]*">([^<]*)</a></td><td>…</td>',
+                          first) == [row["theme"] for row in themes]
     monkeypatch.setattr(kb.web.views, "BACKGROUND_COUNTS", 0.0)  # no more time to be had
     with client_for(seeded) as client:
         html = client.get("/countries/US/timeline").text
@@ -948,16 +951,19 @@ def test_pages_naming_places_no_claim_is_about_read_while_another_process_writes
 
 def test_numbers_past_an_id_are_not_found_or_refused_never_a_server_error(
         web: TestClient, seeded: KB) -> None:
-    huge = "99999999999999999999999"
+    huge, past = "99999999999999999999999", "9999999999"  # past: ten digits, no INTEGER
     before = seeded.dump()
-    for page in (f"/claims/{huge}", f"/claims/{huge}/edit", f"/claims/{huge}/cite",
-                 f"/claims/{huge}/evidence/new", f"/claims/{huge}/history"):
-        response = web.get(page)
-        assert response.status_code == 404, page
-        assert f"claim {huge} not found" in response.text
-    refused = web.get(f"/claims?offset={huge}")
-    assert refused.status_code == 400
-    assert f"invalid offset '{huge}': expected at most 2147483647" in _unescaped(refused.text)
+    for claim_id in (past, huge, "1" * 5000):
+        for page in (f"/claims/{claim_id}", f"/claims/{claim_id}/edit",
+                     f"/claims/{claim_id}/cite", f"/claims/{claim_id}/evidence/new",
+                     f"/claims/{claim_id}/history"):
+            assert web.get(page).status_code == 404, page
+    assert f"claim {past} not found" in web.get(f"/claims/{past}").text
+    for offset, why in ((huge, "expected at most 2147483647"), ("1" * 5000,
+                        "expected at most 2147483647"), ("²", "expected a whole number")):
+        refused = web.get(f"/claims?offset={offset}")
+        assert refused.status_code == 400, offset
+        assert f"invalid offset '{offset}': {why}" in _unescaped(refused.text)
     claim = first_claim(seeded)
     form = web.post(f"/claims/{claim}/evidence/new", data={
         "csrf_token": csrf(web, f"/claims/{claim}/evidence/new"), "relation": "supports",

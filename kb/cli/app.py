@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 MAX_NOTICES = 5
-ID = click.IntRange(max=LARGEST_INTEGER)  # an id as kb stores it; larger is a usage error
+# An id as kb stores it; larger (or below its negative) is a usage error.
+ID = click.IntRange(-LARGEST_INTEGER - 1, LARGEST_INTEGER)
 ID.name = "integer"  # "'abc' is not a valid integer", as before the range
 
 

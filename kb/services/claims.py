@@ -77,7 +77,7 @@ class ClaimFields:
 
 def get(session: Session, claim_id: int) -> Claim:
     # (No claim has an id past what the column holds; the driver would overflow on it.)
-    claim = session.get(Claim, claim_id) if claim_id <= LARGEST_INTEGER else None
+    claim = session.get(Claim, claim_id) if abs(claim_id) <= LARGEST_INTEGER else None
     if claim is None:
         raise NotFound(f"claim {claim_id} not found")
     return claim

@@ -300,6 +300,17 @@ def list_actors(session: Session) -> list[dict[str, object]]:
     return [{"name": name, "kind": kind, "claims": count} for name, kind, count in rows]
 
 
+def theme_paths_in_use(session: Session) -> list[str]:
+    """The themes `list_themes` lists, without counting: those some claim has, and their
+    parents (stored or not)."""
+    used = set(session.scalars(select(Theme.path).where(
+        exists().where(ClaimTheme.theme_id == Theme.id))))
+    for path in list(used):
+        parts = path.split("/")
+        used.update("/".join(parts[:i]) for i in range(1, len(parts)))
+    return sorted(used)
+
+
 def list_themes(session: Session) -> list[dict[str, object]]:
     """Every theme with its own claim count and the count including its descendants."""
     own = dict(

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import URL, Headers
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -109,6 +110,22 @@ class Guard:
         return scheme.lower() == "bearer" and self.access.token_ok(value.strip())
 
 
+class IdConvertor(Convertor[int]):
+    """An id in a path: ten digits at most (longer is no claim's: a 404, where int() of
+    thousands of digits raised inside the router, a 500)."""
+
+    regex = "[0-9]{1,10}"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("id", IdConvertor())
+
+
 def create_app(database: Database, access: Access, facet_budget: float = 0.02,
                lazy_facet_budget: float = LAZY_FACETS, keep_counts: bool = True,
                search_budget: float = SEARCH_BUDGET) -> Starlette:
@@ -124,11 +141,11 @@ def create_app(database: Database, access: Access, facet_budget: float = 0.02,
         Route("/claims", views.claims),
         Route("/claims/facets", views.claim_facets),
         Route("/claims/new", views.claim_new, methods=["GET", "POST"]),
-        Route("/claims/{claim_id:int}", views.claim),
-        Route("/claims/{claim_id:int}/cite", views.claim_cite),
-        Route("/claims/{claim_id:int}/history", views.claim_history),
-        Route("/claims/{claim_id:int}/edit", views.claim_edit, methods=["GET", "POST"]),
-        Route("/claims/{claim_id:int}/evidence/new", views.evidence_new,
+        Route("/claims/{claim_id:id}", views.claim),
+        Route("/claims/{claim_id:id}/cite", views.claim_cite),
+        Route("/claims/{claim_id:id}/history", views.claim_history),
+        Route("/claims/{claim_id:id}/edit", views.claim_edit, methods=["GET", "POST"]),
+        Route("/claims/{claim_id:id}/evidence/new", views.evidence_new,
               methods=["GET", "POST"]),
         Route("/search", views.search),
         Route("/sources", views.sources),
@@ -170,6 +187,7 @@ def warm_up(app: ASGIApp, token: str) -> dict[str, int]:
     the token would; their statuses (a page the database cannot show, such as a claim 1
     that is gone, still compiles what it ran)."""
     import asyncio
+    import logging
 
     statuses: dict[str, int] = {}
 
@@ -189,7 +207,11 @@ def warm_up(app: ASGIApp, token: str) -> dict[str, int]:
             if message["type"] == "http.response.start":
                 statuses[page] = message["status"]
 
-        await app(scope, receive, send)
+        try:
+            await app(scope, receive, send)
+        except Exception:  # a page's bug is that page's 500, not a server that cannot start
+            logging.getLogger("kb.web").exception("warming up %s", page)
+            statuses[page] = 500
 
     async def visit_all() -> None:
         for page in WARM_UP:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import shutil
 import threading
 import time
@@ -33,7 +34,6 @@ from kb.services.source_query import SourceFilter
 from kb.web.cache import Budgeted, Versioned
 
 if TYPE_CHECKING:
-    import re
     from collections.abc import Callable, Hashable, Iterator
 
     from sqlalchemy.orm import Session
@@ -123,9 +123,9 @@ def _number(params: QueryParams | FormData, name: str, default: int | None,
     raw = _one(params, name)
     if raw is None:
         return default
-    if not raw.isdigit():
+    if not re.fullmatch(r"[0-9]+", raw):  # (isdigit() takes "²", which int() refuses)
         raise Invalid(name, raw, "expected a whole number, 0 or more")
-    if int(raw) > LARGEST_INTEGER:
+    if len(raw) > 10 or int(raw) > LARGEST_INTEGER:
         raise Invalid(name, raw, f"expected at most {LARGEST_INTEGER}")
     return min(int(raw), most) if most is not None else int(raw)
 
@@ -683,9 +683,12 @@ class Views:
 
         key = request.path_params["key"]
         whole = f"{key}/text"
-        with self.read() as session:  # a key may itself end in "/text": that source's page
-            named = session.scalar(select(Source.key).where(Source.key.in_([key, whole])
-                                                            ).order_by(Source.key))
+        try:
+            with self.read() as session:  # a key may itself end in "/text": its page
+                named = session.scalar(select(Source.key).where(Source.key.in_([key, whole])
+                                                                ).order_by(Source.key))
+        except KBError as error:
+            return self.failed(request, error)
         if named == whole:
             request.scope["path_params"]["key"] = whole
             return self.source(request)
@@ -773,7 +776,6 @@ class Views:
         return self.reading(request, work)
 
     def themes(self, request: Request) -> Response:
-        from kb.models import Theme
         from kb.services import taxonomy
 
         def work(session: Session) -> Response:
@@ -787,7 +789,7 @@ class Views:
             rows = counted.value
             if rows is None:  # the page now, the counts when they are had (it asks again)
                 rows = [{"theme": path, "claims": None, "with_subthemes": None}
-                        for path in session.scalars(select(Theme.path).order_by(Theme.path))]
+                        for path in taxonomy.theme_paths_in_use(session)]
             return self.render(request, "themes.html", title="Themes", rows=rows,
                                again=counted.value is None
                                and counted.budget < BACKGROUND_COUNTS)
@@ -940,7 +942,7 @@ class Views:
 
         def add(session: Session, form: FormData) -> str:
             raw_claim = _one(form, "claim")
-            if raw_claim is not None and not (raw_claim.isdigit()
+            if raw_claim is not None and not (re.fullmatch(r"[0-9]{1,10}", raw_claim)
                                               and int(raw_claim) <= LARGEST_INTEGER):
                 raise Invalid("claim", raw_claim, "expected a claim id")
             link = evidence.add(

@@ -22,20 +22,24 @@ down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# index: (table, columns as 0001 made them, columns in the listings' order)
-INDEXES = {
-    "ix_claim_date_start": ("claim", "date_start, id", "date_start DESC NULLS LAST, id DESC"),
-    "ix_claim_theme_newest": ("claim_theme", "theme_id, date_start, claim_id",
-                              "theme_id, date_start DESC NULLS LAST, claim_id DESC"),
-}
+# (table, the index 0001 made and its columns, the index in the listings' order and its
+# columns). Each backend's index has its own name: Alembic compares indexes by name.
+INDEXES = [
+    ("claim", "ix_claim_date_start", "date_start, id",
+     "ix_claim_newest_first", "date_start DESC NULLS LAST, id DESC"),
+    ("claim_theme", "ix_claim_theme_newest", "theme_id, date_start, claim_id",
+     "ix_claim_theme_newest_first", "theme_id, date_start DESC NULLS LAST, claim_id DESC"),
+]
 
 
 def _remake(newest_first: bool) -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    for name, (table, plain, newest) in INDEXES.items():
-        op.execute(f"DROP INDEX {name}")
-        op.execute(f"CREATE INDEX {name} ON {table} ({newest if newest_first else plain})")
+    for table, plain, plain_columns, newest, newest_columns in INDEXES:
+        drop, make, columns = ((plain, newest, newest_columns) if newest_first
+                               else (newest, plain, plain_columns))
+        op.execute(f"DROP INDEX {drop}")
+        op.execute(f"CREATE INDEX {make} ON {table} ({columns})")
 
 
 def upgrade() -> None:
