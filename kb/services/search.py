@@ -131,13 +131,16 @@ def matches(session: Session, query: str, best: int | None = None, ranked: bool 
     return found
 
 
-def highlighter(query: str) -> re.Pattern[str]:
-    """A pattern for the words a query matched, to highlight them in table output."""
+def highlighter(query: str) -> re.Pattern[str] | None:
+    """A pattern for the words a query matched, to highlight them in table output; None for
+    a query with no words to show (NOT terms alone)."""
     words = []
     for token in parse(query):
         if isinstance(token, Term):
             words += [re.escape(w) + (r"\w*" if token.prefix and i == len(token.words) - 1
                                       else "")
                       for i, w in enumerate(token.words)]
+    if not words:
+        return None
     return re.compile(r"\b(" + "|".join(sorted(words, key=len, reverse=True)) + r")\b",
                       re.IGNORECASE)

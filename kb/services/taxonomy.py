@@ -38,16 +38,16 @@ class Places:
 
     countries: list[Country] = field(default_factory=list)
     regions: list[Region] = field(default_factory=list)
-    # The members of a built-in region a filter names before anything stored it: read as
-    # named (`stored=False`), the region is a row not added, which lists no members.
-    unstored_members: set[str] = field(default_factory=set)
 
     @property
     def codes(self) -> list[str]:
         """The countries' codes and their regions' members'."""
-        codes = {c.code for c in self.countries} | self.unstored_members
+        codes = {c.code for c in self.countries}
         for region in self.regions:
-            codes.update(c.code for c in region.countries)
+            builtin = _builtin_region(region.name) if region.id is None else None
+            # A built-in region named before anything stored it (find_region, store false)
+            # is a row not added, which lists no members: the built-in list has them.
+            codes.update(builtin.countries if builtin else (c.code for c in region.countries))
         return sorted(codes)
 
     @property
@@ -56,26 +56,31 @@ class Places:
         return [r.id for r in self.regions if r.id is not None]
 
 
-def country(session: Session, code: str) -> Country:
-    """The country row for an ISO code, created on first use."""
+def country(session: Session, code: str, store: bool = True) -> Country:
+    """The country row for an ISO code, created on first use (not `store`: a row not added,
+    for a filter, which reads only)."""
     row = session.get(Country, code)
     if row is None:
         row = Country(code=code, name=name_of(code))
-        session.add(row)
-        session.flush()
+        if store:
+            session.add(row)
+            session.flush()
     return row
 
 
-def find_region(session: Session, name: str) -> Region | None:
-    """A region by name; a built-in one (`EU`) is created the first time it is named."""
+def find_region(session: Session, name: str, store: bool = True) -> Region | None:
+    """A region by name; a built-in one (`EU`) is created the first time it is named (not
+    `store`: a row not added, whose members Places.codes takes from the built-in list)."""
     stored = _stored_region(session, name)
     if stored is not None:
         return stored
     builtin = _builtin_region(name)
     if builtin is None:
         return None
-    return _stored_region(session, builtin.name) or add_region(
-        session, builtin.name, builtin.countries, builtin.note)
+    stored = _stored_region(session, builtin.name)
+    if stored is not None or not store:
+        return stored or Region(name=builtin.name, note=builtin.note)
+    return add_region(session, builtin.name, builtin.countries, builtin.note)
 
 
 def _builtin_region(name: str) -> BuiltinRegion | None:
@@ -111,19 +116,11 @@ def resolve_places(session: Session, names: Iterable[str], field_name: str = "co
             continue
         resolved = resolve_country(name)
         if resolved:
-            code = resolved[0]
-            row = (country(session, code) if store else session.get(Country, code)
-                   or Country(code=code, name=name_of(code)))
+            row = country(session, resolved[0], store)
             if row not in places.countries:
                 places.countries.append(row)
             continue
-        region = find_region(session, name) if store else _stored_region(session, name)
-        builtin = _builtin_region(name) if region is None and not store else None
-        if builtin is not None:  # named by an alias ("EU"), stored or not yet
-            region = _stored_region(session, builtin.name)
-            if region is None:
-                region = Region(name=builtin.name, note=builtin.note)
-                places.unstored_members.update(builtin.countries)
+        region = find_region(session, name, store)
         if region is None:
             raise Invalid(field_name, name, "not a known country or region"
                           + (did_you_mean(name, place_names(session)) or
@@ -303,12 +300,17 @@ def list_actors(session: Session) -> list[dict[str, object]]:
 def theme_paths_in_use(session: Session) -> list[str]:
     """The themes `list_themes` lists, without counting: those some claim has, and their
     parents (stored or not)."""
-    used = set(session.scalars(select(Theme.path).where(
-        exists().where(ClaimTheme.theme_id == Theme.id))))
-    for path in list(used):
+    return sorted(_with_parents(session.scalars(select(Theme.path).where(
+        exists().where(ClaimTheme.theme_id == Theme.id)))))
+
+
+def _with_parents(paths: Iterable[str]) -> set[str]:
+    """These theme paths and every parent of each (`a/b/c`: `a/b`, `a`), stored or not."""
+    out: set[str] = set()
+    for path in paths:
         parts = path.split("/")
-        used.update("/".join(parts[:i]) for i in range(1, len(parts)))
-    return sorted(used)
+        out.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return out
 
 
 def list_themes(session: Session) -> list[dict[str, object]]:
@@ -325,10 +327,7 @@ def list_themes(session: Session) -> list[dict[str, object]]:
         select(Theme.path, ClaimTheme.claim_id).join(ClaimTheme, ClaimTheme.theme_id == Theme.id)
     ).all()
     total: Counter[str] = Counter()
-    paths = set(own)
-    for path in list(paths):
-        parts = path.split("/")
-        paths.update("/".join(parts[:i]) for i in range(1, len(parts)))
+    paths = _with_parents(own)
     seen: set[tuple[str, int]] = set()
     for path, claim_id in pairs:
         parts = path.split("/")

@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from kb.errors import LARGEST_INTEGER, Busy, Conflict, Invalid, KBError, NotFound
-from kb.formats.reference import CSL_TYPES
+from kb.formats.reference import CSL_TYPES, Name
 from kb.services.query import ClaimFilter
 from kb.services.source_query import SourceFilter
 from kb.web.cache import Budgeted, Versioned
@@ -208,14 +208,6 @@ def form_list(form: FormData, name: str, commas: bool) -> list[str]:
     return [item for raw in form.getlist(name) for item in split_list(str(raw), commas)]
 
 
-def search_marks(query: str | None) -> re.Pattern[str] | None:
-    """The searched words to mark in a listing (none for a query of NOT terms alone)."""
-    from kb.services.search import highlighter
-
-    marks = highlighter(query) if query else None
-    return marks if marks is not None and marks.pattern != r"\b()\b" else None
-
-
 def marked(text: str, marks: re.Pattern[str] | None) -> list[tuple[str, bool]]:
     """`text` as pieces, each with whether a searched word (the template escapes each and
     wraps the words in <mark>)."""
@@ -277,9 +269,8 @@ class Views:
             text if len(text) <= n else text[: n - 1] + "…")
         self.env.filters["shown"] = shown_value
         self.env.filters["marked"] = marked
-        # An organisation is kept as BibTeX keeps it, braced whole ("{World Bank}").
-        self.env.filters["person"] = lambda name: (
-            name[1:-1] if name.startswith("{") and name.endswith("}") else name)
+        # An organisation, kept braced whole ("{World Bank}"), shown by its name.
+        self.env.filters["person"] = lambda name: Name.parse(name).literal or name
         self._citations: dict[tuple[str, str, str], str] = {}
         self.kept = Versioned(database if keep_counts else None)
         self._background = ThreadPoolExecutor(1, thread_name_prefix="kb-counts")
@@ -460,6 +451,7 @@ class Views:
     def listing(self, request: Request, where: ClaimFilter, title: str,
                 template: str = "claims.html", **extra: Any) -> Response:
         """A claims page: /claims, /search, a country's, a theme's."""
+        from kb.services.search import highlighter
 
         params = request.query_params
         wants_json = self.wants_json(request)
@@ -490,7 +482,8 @@ class Views:
             context = dict(
                 title=title, rows=rows, more=more, limit=limit, offset=offset, ranked=ranked,
                 where=where, pairs=pairs, facets=counted.counts,
-                facets_complete=counted.complete, marks=search_marks(where.search),
+                facets_complete=counted.complete,
+                marks=highlighter(where.search) if where.search else None,
                 page_pairs=[*pairs, *([("limit", str(limit))] if limit != PAGE else []),
                             *([("rank", "all")] if rank == "all" else []),
                             *([] if ranked else [("rank", "latest")])],
